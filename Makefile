@@ -1,0 +1,56 @@
+# Two commands do all set-up on a fresh machine: `make train convert` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-train-dev
+DIGITS := $(BIN)/digits
+
+.PHONY: help venv data train evaluate convert ship test lint clean
+
+help:
+	@echo "make train convert  create .venv, fetch + verify MNIST, train, evaluate, convert, gate"
+	@echo "make test           the test suite (creates .venv if needed)"
+	@echo "make lint           ruff"
+	@echo "make ship           copy artifacts/models (all variants + card) into edge/models"
+	@echo "make clean          remove artifacts/ and reports/ (keeps .venv and the data cache)"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+data: $(STAMP)
+	$(DIGITS) data
+
+artifacts/digits.keras: $(STAMP)
+	$(DIGITS) data
+	$(DIGITS) train
+	$(DIGITS) evaluate artifacts/digits.keras
+
+train: $(STAMP)
+	$(DIGITS) data
+	$(DIGITS) train
+	$(DIGITS) evaluate artifacts/digits.keras
+
+evaluate: $(STAMP)
+	$(DIGITS) evaluate artifacts/digits.keras
+	$(DIGITS) evaluate artifacts/models/digits_int8.tflite
+
+convert: $(STAMP) artifacts/digits.keras
+	$(DIGITS) convert
+	$(DIGITS) evaluate artifacts/models/digits_int8.tflite --no-camera
+
+ship:
+	cp artifacts/models/digits_*.tflite artifacts/models/model_card.json edge/models/
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf artifacts reports .pytest_cache

@@ -1,0 +1,1 @@
+"""Conversion: a Keras model -> four TFLite variants, each checked against the float model."""

@@ -1,0 +1,41 @@
+"""From a photo's grey levels to an ink map: how strongly each pixel is ink, 0 on bare paper.
+
+Dividing by a local estimate of the paper's brightness flattens uneven light, shadows and
+vignetting, so one threshold serves the whole frame. The segmenter and the camera-like test
+set both use this, so evaluation measures what the runtime does.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def paper_level(gray: np.ndarray, stroke_px: int) -> np.ndarray:
+    """The paper's brightness under each pixel: ink strokes closed over, then smoothed."""
+    k = max(3, 2 * stroke_px + 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    closed = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel)
+    return cv2.blur(closed, (k, k)).astype(np.float32)
+
+
+def ink_map(gray: np.ndarray, *, dark_ink: bool = True, stroke_px: int = 8) -> np.ndarray:
+    """Float32 ink strength in [0, 1]: the pixel's darkness relative to the paper around it.
+
+    `gray` is uint8. For light ink on a dark board (`dark_ink=False`) the image is inverted
+    first. `stroke_px` bounds the widest stroke expected; the paper estimate ignores anything
+    narrower.
+    """
+    if not dark_ink:
+        gray = 255 - gray
+    paper = paper_level(gray, stroke_px)
+    ink = (paper - gray.astype(np.float32)) / np.maximum(paper, 16.0)
+    return np.clip(ink, 0.0, 1.0)
+
+
+def ink_mask(ink: np.ndarray, floor: float = 0.12) -> np.ndarray:
+    """Binary ink mask: Otsu's threshold on the ink map, never below `floor` (blank paper)."""
+    ink_u8 = np.round(ink * 255).astype(np.uint8)
+    otsu, _ = cv2.threshold(ink_u8, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    level = max(otsu, floor * 255)
+    return (ink_u8 > level).astype(np.uint8)

@@ -1,0 +1,1 @@
+"""Training side of the pipeline: data -> model -> fit -> evaluate. Imports TensorFlow lazily."""

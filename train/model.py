@@ -1,0 +1,55 @@
+"""The CNN: a plain keras.Sequential you can read as a table.
+
+Input is MNIST as stored, 28x28x1 in [0, 1]; the batch dimension stays free so the edge can
+classify every crop of a frame in one invoke. Strided convolutions instead of pooling keep
+the multiply-accumulates (and so the epoch time on two cores) low.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+INPUT_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+
+
+def conv_block(filters: int, strides: int = 1) -> list[layers.Layer]:
+    return [
+        layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False),
+        layers.BatchNormalization(),
+        layers.ReLU(),
+    ]
+
+
+def build_model(width: int = 32, dropout: float = 0.25) -> keras.Sequential:
+    """~100k parameters at width 32; `width` scales every layer (tests use a tiny net)."""
+    w = width
+    return keras.Sequential(
+        [
+            keras.Input(INPUT_SHAPE, name="image"),
+            *conv_block(w),  # 28x28
+            *conv_block(w, strides=2),  # 14x14
+            *conv_block(2 * w),
+            *conv_block(2 * w, strides=2),  # 7x7
+            *conv_block(4 * w),
+            layers.GlobalAveragePooling2D(),
+            layers.Dropout(dropout),
+            layers.Dense(NUM_CLASSES, name="logits"),
+            layers.Softmax(name="probabilities"),
+        ],
+        name="digits_cnn",
+    )
+
+
+def count_macs(model: keras.Model) -> int:
+    """Multiply-accumulates of one image through the conv and dense layers."""
+    macs = 0
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            _, h, w, c_out = layer.output.shape
+            k_h, k_w = layer.kernel_size
+            macs += h * w * c_out * k_h * k_w * layer.input.shape[-1]
+        elif isinstance(layer, layers.Dense):
+            macs += layer.input.shape[-1] * layer.units
+    return int(macs)
