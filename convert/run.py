@@ -8,6 +8,7 @@ renamed into place, the card last, so a failed or interrupted run leaves the old
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -22,6 +23,7 @@ from edge.card import CARD_NAME, VARIANTS, ModelCard, VariantEntry, model_filena
 from edge.errors import GateError, ModelError, UsageError
 from edge.interpreter import Classifier
 from train.data import Mnist
+from train.fit import HISTORY_NAME
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,15 @@ def load_keras(path: Path):
         raise ModelError(f"{path}: not a readable Keras model ({str(exc).splitlines()[0]})") from None
 
 
+def recorded_command(keras_path: Path) -> str:
+    """The `digits train …` command that made the model, from history.json beside it."""
+    history = keras_path.parent / HISTORY_NAME
+    try:
+        return json.loads(history.read_text())["command"]
+    except (OSError, ValueError, KeyError):
+        return "unknown (no history.json beside the Keras model)"
+
+
 def keras_labels(model, images: np.ndarray) -> np.ndarray:
     return model.predict(images[..., None].astype(np.float32) / 255.0, batch_size=500,
                          verbose=0).argmax(axis=1)
@@ -66,7 +77,7 @@ def convert_all(
     mnist: Mnist,
     out_dir: Path,
     limits: GateLimits = GateLimits(),
-    training_command: str = "make train",
+    training_command: str | None = None,
     variants: tuple[str, ...] = VARIANTS,
     log: Callable[[str], None] = print,
     tamper: Callable[[str, bytes], bytes] | None = None,
@@ -75,6 +86,7 @@ def convert_all(
     from convert.tflite import convert
 
     model = load_keras(keras_path)
+    training_command = training_command or recorded_command(keras_path)
     reference = keras_labels(model, mnist.x_test)
     keras_accuracy = float((reference == mnist.y_test).mean())
     log(f"Keras model: {keras_accuracy:.2%} on the {len(mnist.y_test):,} test images")

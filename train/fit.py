@@ -7,6 +7,7 @@ worth changing. The 10,000 test images are never seen here.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -121,6 +122,7 @@ def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> Trai
 
 def _summary(result: TrainResult) -> dict:
     return {
+        "command": "digits " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "digits train",
         "history": result.history, "best_epoch": result.best_epoch,
         "best_val_accuracy": result.best_val_accuracy, "params": result.params,
         "macs": result.macs, "seconds": round(result.seconds, 1), "config": asdict(result.config),

@@ -20,28 +20,23 @@ class CanonicalFile:
     name: str
     size: int
     sha256: str
-    gz_md5: str
 
 
 TRAIN_IMAGES = CanonicalFile(
     "train-images-idx3-ubyte", 47_040_016,
     "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-    "f68b3c2dcbeaaa9fbdd348bbdeb94873",
 )
 TRAIN_LABELS = CanonicalFile(
     "train-labels-idx1-ubyte", 60_008,
     "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-    "d53e105ee54ea40749a09fcbcd1e9432",
 )
 TEST_IMAGES = CanonicalFile(
     "t10k-images-idx3-ubyte", 7_840_016,
     "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-    "9fb629c4189551a2d022fa330f9573f3",
 )
 TEST_LABELS = CanonicalFile(
     "t10k-labels-idx1-ubyte", 10_008,
     "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-    "ec29112dd5afa0611ce80d1b7f02629c",
 )
 CANONICAL = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
 

@@ -1,0 +1,20 @@
+"""Shared fixtures. The real MNIST comes from the verified cache that `make test` fills first
+(`digits data`, a visible step); tests never download anything themselves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from train.data import CACHE_NAME, Mnist, default_cache_dir, from_npz
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def mnist() -> Mnist:
+    cache = default_cache_dir() / CACHE_NAME
+    if not cache.is_file():
+        pytest.skip(f"no verified MNIST cache at {cache}: run `digits data` (make test does)")
+    return from_npz(cache)
