@@ -1,0 +1,427 @@
+"""`digits serve` over real HTTP on 127.0.0.1: every endpoint, many viewers, viewers that vanish,
+a camera that drops out and comes back (a fake one, standing in for picamera2 and V4L2), and a
+real `digits serve` process stopped by SIGTERM and Ctrl-C.
+
+Nothing here times the code: waits are bounded polls with generous limits, for liveness only.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import struct
+import sys
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.capture import Backoff, Capture
+from edge.errors import SourceError
+from edge.serve import BOUNDARY, LiveView
+
+ROOT = Path(__file__).resolve().parent.parent
+DIGITS = Path(sys.executable).parent / "digits"
+LIMIT = 10.0  # seconds any wait below may take before the test fails; never reached when healthy
+
+
+# --- a fake camera: plugged in, it gives numbered frames; unplugged, it gives none and won't open
+
+class FakeCamera:
+    def __init__(self, height: int = 120, width: int = 160, colour=(40, 160, 40)):
+        self.shape, self.colour = (height, width, 3), colour
+        self.plugged = threading.Event()
+        self.plugged.set()
+        self.opens = 0
+        self.closes = 0
+        self.delay = 0.005  # a camera delivers frames at its own pace; this one fast
+
+    def open(self) -> FakeCamera._Handle:
+        if not self.plugged.is_set():
+            raise SourceError("fake camera: no such device")
+        self.opens += 1
+        return FakeCamera._Handle(self)
+
+    class _Handle:
+        def __init__(self, camera: FakeCamera):
+            self.camera, self.n = camera, 0
+
+        def read(self) -> np.ndarray | None:
+            time.sleep(self.camera.delay)
+            if not self.camera.plugged.is_set():
+                return None
+            self.n += 1
+            frame = np.full(self.camera.shape, self.camera.colour, np.uint8)
+            cv2.putText(frame, str(self.n % 1000), (8, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (255, 255, 255), 2)
+            return frame
+
+        def close(self) -> None:
+            self.camera.closes += 1
+
+
+def fake_process(frame: np.ndarray, index: int, fps: float) -> tuple[dict, np.ndarray]:
+    h, w = frame.shape[:2]
+    return ({"image": "fake0", "frame": index, "width": w, "height": h, "digits": [],
+             "numbers": [{"text": "42"}], "timings_ms": {"total": 0.1}}, frame)
+
+
+@pytest.fixture
+def camera() -> FakeCamera:
+    return FakeCamera()
+
+
+@pytest.fixture
+def view(camera):
+    capture = Capture(camera.open, live=True, backoff=Backoff(0.05, 0.2))
+    capture.open()
+    live = LiveView(capture, fake_process, host="127.0.0.1", port=0).start()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+# --- small HTTP helpers -------------------------------------------------------------------------
+
+def port_of(view: LiveView) -> int:
+    return view.server.server_address[1]
+
+
+def get(port: int, path: str) -> tuple[int, dict, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=LIMIT)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()
+
+
+def get_json(port: int, path: str) -> dict:
+    status, _, body = get(port, path)
+    assert status in (200, 503), status
+    return json.loads(body)
+
+
+def wait_for(predicate, what: str, limit: float = LIMIT):
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {limit:.0f} s waiting for {what}")
+
+
+def open_stream(port: int) -> tuple[socket.socket, object]:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=LIMIT)
+    sock.sendall(b"GET /stream.mjpg HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+    f = sock.makefile("rb")
+    status = f.readline()
+    assert b" 200 " in status, status
+    headers = {}
+    while (line := f.readline()) not in (b"\r\n", b""):
+        key, _, value = line.decode().partition(":")
+        headers[key.strip().lower()] = value.strip()
+    assert headers["content-type"] == f"multipart/x-mixed-replace; boundary={BOUNDARY}"
+    return sock, f
+
+
+def read_part(f) -> bytes:
+    """One JPEG part of the multipart stream."""
+    line = f.readline()
+    assert line == f"--{BOUNDARY}\r\n".encode(), line
+    headers = {}
+    while (line := f.readline()) != b"\r\n":
+        assert line, "stream ended inside a part's headers"
+        key, _, value = line.decode().partition(":")
+        headers[key.strip().lower()] = value.strip()
+    assert headers["content-type"] == "image/jpeg"
+    body = f.read(int(headers["content-length"]))
+    assert f.read(2) == b"\r\n"
+    return body
+
+
+def decode(jpeg: bytes) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None, "not a JPEG"
+    return image
+
+
+def frames_read(port: int) -> int:
+    return get_json(port, "/api/latest")["camera"]["frames_read"]
+
+
+# --- endpoints ----------------------------------------------------------------------------------
+
+def test_page_embeds_the_stream_and_polls_the_latest_result(view):
+    status, headers, body = get(port_of(view), "/")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/html")
+    page = body.decode()
+    assert '<img id="view" src="/stream.mjpg"' in page
+    assert "/api/latest" in page and "camera lost" in page
+
+
+def test_latest_has_the_read_json_schema_and_the_camera(view):
+    port = port_of(view)
+    wait_for(lambda: frames_read(port) >= 3, "three frames read")
+    status, headers, body = get(port, "/api/latest")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    latest = json.loads(body)
+    assert {"image", "frame", "width", "height", "digits", "numbers", "timings_ms"} <= latest.keys()
+    assert (latest["width"], latest["height"]) == (160, 120)
+    assert latest["camera"]["state"] == "live"
+    assert latest["camera"]["fps"] > 0
+
+
+def test_healthz(view):
+    port = port_of(view)
+    wait_for(lambda: frames_read(port) >= 1, "a frame")
+    status, _, body = get(port, "/healthz")
+    assert status == 200
+    assert json.loads(body)["status"] == "ok"
+
+
+def test_unknown_path_is_404(view):
+    assert get(port_of(view), "/nope")[0] == 404
+
+
+def test_binds_loopback_by_default(camera):
+    capture = Capture(camera.open, live=True)
+    capture.open()
+    with LiveView(capture, fake_process, port=0) as live:
+        assert live.server.server_address[0] == "127.0.0.1"
+        assert live.url.startswith("http://127.0.0.1:")
+
+
+def test_stream_sends_ever_newer_jpegs(view):
+    sock, f = open_stream(port_of(view))
+    try:
+        images = [decode(read_part(f)) for _ in range(4)]
+    finally:
+        sock.close()
+    assert all(image.shape == (120, 160, 3) for image in images)
+    assert any(not np.array_equal(images[0], other) for other in images[1:])  # the counter moved
+
+
+def test_several_viewers_at_once(view):
+    port = port_of(view)
+    got: dict[int, int] = {}
+
+    def watch(i: int) -> None:
+        sock, f = open_stream(port)
+        try:
+            got[i] = sum(decode(read_part(f)).shape == (120, 160, 3) for _ in range(5))
+        finally:
+            sock.close()
+
+    threads = [threading.Thread(target=watch, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(LIMIT)
+    assert got == {i: 5 for i in range(6)}
+    wait_for(lambda: get_json(port, "/api/latest")["camera"]["viewers"] == 0, "viewers to leave")
+
+
+def test_a_viewer_that_vanishes_mid_stream_is_let_go(view):
+    port = port_of(view)
+    sock, f = open_stream(port)
+    read_part(f)
+    f.read(100)  # half-way through the next part
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset, no FIN
+    f.close()
+    sock.close()
+    wait_for(lambda: get_json(port, "/api/latest")["camera"]["viewers"] == 0, "the vanished viewer to go")
+    before = frames_read(port)
+    wait_for(lambda: frames_read(port) > before + 5, "frames to keep coming")
+    sock, f = open_stream(port)  # and a new viewer is served as before
+    try:
+        decode(read_part(f))
+    finally:
+        sock.close()
+
+
+def test_a_viewer_that_stops_reading_never_slows_the_camera(view):
+    port = port_of(view)
+    stalled = socket.create_connection(("127.0.0.1", port), timeout=LIMIT)
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.sendall(b"GET /stream.mjpg HTTP/1.0\r\n\r\n")  # and never reads a byte
+    try:
+        wait_for(lambda: get_json(port, "/api/latest")["camera"]["viewers"] == 1, "the stalled viewer")
+        before = frames_read(port)
+        wait_for(lambda: frames_read(port) > before + 100, "100 frames past a stalled viewer")
+        sock, f = open_stream(port)
+        try:
+            decode(read_part(f))
+        finally:
+            sock.close()
+    finally:
+        stalled.close()
+
+
+# --- faults -------------------------------------------------------------------------------------
+
+def test_camera_lost_then_back(view, camera):
+    port = port_of(view)
+    wait_for(lambda: frames_read(port) >= 1, "a frame")
+    sock, f = open_stream(port)
+    try:
+        camera.plugged.clear()
+        lost = wait_for(lambda: (j := get_json(port, "/api/latest"))["camera"]["state"] == "lost" and j,
+                        "the page to say the camera is lost")
+        assert lost["camera"]["detail"]
+        assert get(port, "/healthz")[0] == 503
+        # the stream shows the last frame dimmed with a banner, and keeps the viewer
+        wait_for(lambda: decode(read_part(f)).mean() < 60, "the 'camera lost' frame")
+        camera.plugged.set()
+        back = wait_for(lambda: (j := get_json(port, "/api/latest"))["camera"]["state"] == "live" and j,
+                        "the camera to come back")
+        assert back["camera"]["reconnects"] >= 1
+        wait_for(lambda: decode(read_part(f)).mean() > 60, "live frames on the same stream")
+        assert get(port, "/healthz")[0] == 200
+    finally:
+        sock.close()
+    assert camera.opens >= 2 and camera.closes >= 1
+
+
+def test_camera_that_raises_is_retried_too(camera):
+    class Flaky:
+        def __init__(self):
+            self.calls = 0
+
+        def open(self):
+            handle = camera.open()
+            read = handle.read
+
+            def flaky_read():
+                self.calls += 1
+                if self.calls == 5:
+                    raise RuntimeError("VIDIOC_DQBUF: No such device")
+                return read()
+
+            handle.read = flaky_read
+            return handle
+
+    capture = Capture(Flaky().open, live=True, backoff=Backoff(0.01, 0.05))
+    stop = threading.Event()
+    frames = capture.frames(stop)
+    for _ in range(10):
+        assert next(frames) is not None
+    assert capture.status.state == "live" and capture.status.reconnects == 1
+    stop.set()
+    frames.close()
+    assert camera.opens == camera.closes == 2
+
+
+def test_stop_releases_camera_and_port_and_ends_streams(camera):
+    capture = Capture(camera.open, live=True)
+    capture.open()
+    live = LiveView(capture, fake_process, port=0).start()
+    port = port_of(live)
+    sock, f = open_stream(port)
+    read_part(f)
+    done = threading.Event()
+    threading.Thread(target=lambda: (live.stop(), done.set()), daemon=True).start()
+    assert done.wait(5), "stop() did not return within 5 s"
+    assert camera.opens == camera.closes == 1
+    rest = f.read()  # the stream ends: the server closed it
+    sock.close()
+    assert isinstance(rest, bytes)
+    with socket.socket() as again:  # the port is free again for a restarted server
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as http.server sets it
+        again.bind(("127.0.0.1", port))
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=LIMIT)
+
+
+def test_port_in_use_is_one_clear_error(camera):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        capture = Capture(camera.open, live=True)
+        from edge.errors import DigitsError
+
+        with pytest.raises(DigitsError, match="cannot listen on 127.0.0.1"):
+            LiveView(capture, fake_process, port=taken.getsockname()[1])
+
+
+# --- capture: files end or loop; live sources come back --------------------------------------------
+
+class FakeFile:
+    """A three-frame video."""
+
+    def __init__(self, frames: int = 3):
+        self.frames, self.opens, self.closes = frames, 0, 0
+
+    def open(self):
+        self.opens += 1
+        left = [np.full((4, 4, 3), i, np.uint8) for i in range(self.frames)]
+        outer = self
+
+        class Handle:
+            def read(self):
+                return left.pop(0) if left else None
+
+            def close(self):
+                outer.closes += 1
+
+        return Handle()
+
+
+def test_a_file_ends_without_loop():
+    video = FakeFile()
+    capture = Capture(video.open, live=False)
+    assert len(list(capture.frames(threading.Event()))) == 3
+    assert capture.status.state == "ended"
+    assert video.opens == video.closes == 1
+
+
+def test_a_file_starts_again_with_loop():
+    video = FakeFile()
+    capture = Capture(video.open, live=False, loop=True)
+    stop = threading.Event()
+    frames = capture.frames(stop)
+    got = [next(frames)[0, 0, 0] for _ in range(10)]
+    frames.close()
+    assert got == [0, 1, 2, 0, 1, 2, 0, 1, 2, 0]
+    assert video.opens == 4 and video.closes == 4
+
+
+def test_an_empty_looping_file_backs_off_instead_of_spinning():
+    video = FakeFile(frames=0)
+    capture = Capture(video.open, live=False, loop=True, backoff=Backoff(0.05, 0.05))
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()
+    assert list(capture.frames(stop)) == []
+    assert video.opens < 20  # about ten back-offs in half a second, not thousands of re-opens
+
+
+def test_the_lost_camera_waits_on_stop_not_on_the_backoff(camera):
+    camera.plugged.clear()
+    capture = Capture(camera.open, live=True, backoff=Backoff(60, 60))
+    stop = threading.Event()
+    with pytest.raises(SourceError):
+        capture.open()
+    camera.plugged.set()
+    capture.open()
+    frames = capture.frames(stop)
+    next(frames)
+    camera.plugged.clear()
+    finished = threading.Event()
+
+    def drain():
+        for _ in frames:
+            pass
+        finished.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    wait_for(lambda: capture.status.state == "lost", "the loss")
+    stop.set()
+    assert finished.wait(5), "a 60 s back-off held up the stop"
+    assert capture.status.state == "stopped"
