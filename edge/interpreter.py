@@ -18,7 +18,7 @@ BACKENDS = ("litert", "tflite-runtime", "tensorflow")
 _MODULES = {
     "litert": "ai_edge_litert.interpreter",
     "tflite-runtime": "tflite_runtime.interpreter",
-    "tensorflow": "tensorflow.lite",  # the last resort: pulls in all of TensorFlow
+    "tensorflow": "tensorflow.lite.python.interpreter",  # tf.lite.Interpreter; pulls in all of TF
 }
 
 
