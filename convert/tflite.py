@@ -11,11 +11,8 @@ REPRESENTATIVE_IMAGES = 1000
 
 
 def _converter(model) -> tf.lite.TFLiteConverter:
-    @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32, name="image")])
-    def serve(images):
-        return model(images, training=False)
-
-    return tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()], model)
+    """From the Keras model itself: its Input's free batch dimension stays resizable."""
+    return tf.lite.TFLiteConverter.from_keras_model(model)
 
 
 def representative(images: np.ndarray, count: int = REPRESENTATIVE_IMAGES,

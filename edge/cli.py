@@ -103,7 +103,7 @@ def _counts(labels) -> str:
 @main.command(context_settings=CONTEXT)
 @data_options
 @click.option("--epochs", type=click.IntRange(1, 500), default=None,
-              help="Passes over the training images [default: 24; 2 with --quick].")
+              help="Passes over the training images [default: 30; 2 with --quick].")
 @click.option("--quick", is_flag=True,
               help="A minute-long try: 8,000 training images, 2 epochs. Not for shipping.")
 @click.option("--width", type=click.IntRange(2, 256), default=24, show_default=True,
@@ -202,6 +202,11 @@ def convert(keras_model, data_source, cache_dir, out, max_drop, min_agreement) -
         click.echo(f"| {s.variant} | {s.accuracy:.2%} | {s.agreement:.2%} | "
                    f"{s.size_bytes / 1024:.1f} KiB |")
     click.echo(f"\nall variants pass the gate; written to {out}")
+
+
+from edge.cli_bench import bench  # noqa: E402  (digits bench, issue 6)
+
+main.add_command(bench)
 
 
 if __name__ == "__main__":

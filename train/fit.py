@@ -28,7 +28,7 @@ HISTORY_NAME = "history.json"
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 24
+    epochs: int = 30
     batch_size: int = 256
     peak_lr: float = 3e-3
     warmup_epochs: float = 1.0
