@@ -1,0 +1,124 @@
+"""The whole pipeline under `digits bench`: decode, segment, classify, draw, frame by frame.
+
+Frames are the shipped samples (images and the short video), centre-cropped to each
+resolution's aspect and resized, then JPEG-encoded once, so "decode" costs what a camera's
+MJPEG frame or an image file costs. The float32 and int8 readers take turns frame by frame,
+on one thread, so drift hits both alike.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from edge.bench import Stages
+
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
+RESOLUTIONS = ((640, 480), (1280, 720))
+PIPELINE_VARIANTS = ("float32", "int8")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm")
+VIDEO_FRAMES = 30  # at most this many frames taken from each sample video
+WARMUP_FRAMES = 3
+
+
+def sample_files(suffixes: tuple[str, ...]) -> list[Path]:
+    if not SAMPLES_DIR.is_dir():
+        return []
+    return sorted(p for p in SAMPLES_DIR.iterdir() if p.suffix.lower() in suffixes)
+
+
+def probe_image() -> Path | None:
+    """A sample frame for the start-up probe, or None (then it classifies one digit)."""
+    images = sample_files(IMAGE_SUFFIXES)
+    return images[0] if images else None
+
+
+def _sources() -> list[np.ndarray]:
+    import cv2
+
+    frames = [f for f in (cv2.imread(str(p), cv2.IMREAD_COLOR) for p in sample_files(IMAGE_SUFFIXES))
+              if f is not None]
+    for video in sample_files(VIDEO_SUFFIXES):
+        capture = cv2.VideoCapture(str(video))
+        try:
+            for _ in range(VIDEO_FRAMES):
+                ok, frame = capture.read()
+                if not ok:
+                    break
+                frames.append(frame)
+        finally:
+            capture.release()
+    return frames
+
+
+def fit(frame: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Centre-crop to the target aspect, then resize: digits keep their shape."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    if w * height > h * width:  # too wide
+        new_w = h * width // height
+        frame = frame[:, (w - new_w) // 2 : (w - new_w) // 2 + new_w]
+    else:
+        new_h = w * height // width
+        frame = frame[(h - new_h) // 2 : (h - new_h) // 2 + new_h]
+    interpolation = cv2.INTER_AREA if frame.shape[1] > width else cv2.INTER_LINEAR
+    return cv2.resize(frame, (width, height), interpolation=interpolation)
+
+
+def pipeline(paths: dict[str, Path], frames: int, backend: str,
+             log: Callable[[str], None]) -> tuple[list[Stages], str | None]:
+    """Per-stage p50s and FPS per (variant, resolution), or ([], why it was skipped)."""
+    if frames <= 0:
+        return [], "not asked for"
+    try:
+        from edge.overlay import draw
+        from edge.reader import Reader
+    except ImportError as exc:
+        return [], f"the reader is not available yet ({exc})"
+    variants = [v for v in PIPELINE_VARIANTS if v in paths]
+    if not variants:
+        return [], "neither a float32 nor an int8 model to run the reader with"
+    sources = _sources()
+    if not sources:
+        return [], f"no sample images or video in {SAMPLES_DIR}"
+
+    import cv2
+
+    readers = {v: Reader(model=paths[v], backend=backend, threads=1) for v in variants}
+    results = []
+    for width, height in RESOLUTIONS:
+        log(f"pipeline: {width}x{height}, {frames} frames × {', '.join(variants)}")
+        encoded = [cv2.imencode(".jpg", fit(f, width, height), [cv2.IMWRITE_JPEG_QUALITY, 90])[1]
+                   for f in sources]
+        times = {v: [] for v in variants}
+        for i in range(WARMUP_FRAMES + frames):
+            data = encoded[i % len(encoded)]
+            for v in (variants if i % 2 == 0 else variants[::-1]):
+                start = time.perf_counter()
+                frame = cv2.imdecode(data, cv2.IMREAD_COLOR)
+                decoded = time.perf_counter()
+                result = readers[v].read(frame)
+                read = time.perf_counter()
+                draw(frame, result)
+                drawn = time.perf_counter()
+                if i >= WARMUP_FRAMES:
+                    t = result.timings_ms
+                    times[v].append(((decoded - start) * 1e3, t["segment"], t["classify"], t["total"],
+                                     (drawn - read) * 1e3, (drawn - start) * 1e3, len(result.digits)))
+        for v in variants:
+            a = np.array(times[v])
+            p50 = np.median(a, axis=0)
+            results.append(Stages(
+                variant=v, resolution=f"{width}x{height}", frames=len(a),
+                digits_per_frame=float(a[:, 6].mean()),
+                decode_ms=float(p50[0]), segment_ms=float(p50[1]), classify_ms=float(p50[2]),
+                read_ms=float(p50[3]), draw_ms=float(p50[4]), total_ms=float(p50[5]),
+                total_p90_ms=float(np.percentile(a[:, 5], 90)),
+                fps=float(1e3 / a[:, 5].mean()),
+            ))
+    return results, None

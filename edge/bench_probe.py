@@ -1,0 +1,85 @@
+"""Child process for `digits bench`'s start-up figures: import, load, one result, then report.
+
+Run as `python -m edge.bench_probe --model M --backend B [--image I]`. It imports nothing
+the runtime does not need, so its peak RSS is the runtime's. With `--backend tensorflow` the
+same work goes through TensorFlow's `tf.lite.Interpreter`, for comparison. Prints one JSON
+line the moment the first result exists; the parent times the launch to that line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+
+
+def peak_rss_bytes() -> int:
+    """This process's own high-water mark. On Linux ru_maxrss would keep the forking parent's
+    peak across exec, so read VmHWM, which belongs to the new address space."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # Linux counts KiB, macOS bytes
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m edge.bench_probe")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--backend", default="auto")
+    parser.add_argument("--image", default=None, help="a frame for the reader; without it, one digit")
+    args = parser.parse_args(argv)
+
+    start = time.perf_counter()
+    from edge.interpreter import load_backend
+
+    load_backend(args.backend)  # the interpreter module itself: for TensorFlow, all of it
+    reader = None
+    if args.image:
+        try:
+            from edge.reader import Reader
+        except ImportError:
+            reader = None
+        else:
+            reader = Reader
+    imported = time.perf_counter()
+
+    if reader is not None:
+        import cv2
+
+        frame = cv2.imread(args.image, cv2.IMREAD_COLOR)
+        if frame is None:
+            raise SystemExit(f"{args.image}: not a readable image")
+        runtime = reader(model=args.model, backend=args.backend)
+        loaded = time.perf_counter()
+        result = runtime.read(frame)
+        work = f"Reader.read of one {frame.shape[1]}x{frame.shape[0]} frame"
+        answer = len(getattr(result, "digits", []) or [])
+    else:
+        import numpy as np
+
+        from edge.interpreter import Classifier
+
+        runtime = Classifier(args.model, backend=args.backend)
+        loaded = time.perf_counter()
+        digit = np.zeros((1, 28, 28), np.float32)
+        digit[0, 5:23, 13:16] = 1.0  # a plain "1"
+        answer = runtime.classify(digit)[0].label
+        work = "Classifier.classify of one 28x28 digit"
+    done = time.perf_counter()
+
+    print(json.dumps({
+        "work": work, "answer": answer, "import_s": imported - start, "load_s": loaded - imported,
+        "first_result_s": done - loaded, "peak_rss_bytes": peak_rss_bytes(),
+        "imported_tensorflow": "tensorflow" in sys.modules,
+    }), flush=True)
+
+
+if __name__ == "__main__":
+    main()
