@@ -54,3 +54,10 @@ lint: $(STAMP)
 
 clean:
 	rm -rf artifacts reports .pytest_cache
+
+# `make bench`: every variant's latency beside its accuracy, the pipeline, start-up and memory,
+# printed and written to reports/bench.md (issue 6). Take the figures on a quiet machine.
+.PHONY: bench
+bench: $(STAMP)
+	$(DIGITS) data
+	$(DIGITS) bench
