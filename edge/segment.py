@@ -1,0 +1,389 @@
+"""From a BGR frame to the blobs of ink that may be digits, each ready for the 28x28 contract.
+
+The frame is searched at a small working size (320 px wide by default: digits 30-100 px tall
+in a 640x480 frame are still 15-50 px there, and every stage costs a quarter), then each
+kept blob is cut again from the full-resolution frame so the classifier sees every pixel.
+
+Stages, each a function that can be tested alone:
+
+    working_gray      BGR -> small grey image (area-averaged, so noise shrinks too)
+    choose_polarity   dark ink on light paper, or light chalk on a dark board
+    ink_map_u8        (edge.ink) divide by the paper's own brightness: flattens light and shadow
+    binarise          Otsu on the ink map, never below a floor, with a hysteresis low mask
+                      that keeps faint stroke ends attached to strong ones
+    remove_lines      ruled and graph-paper lines: long straight runs, taken out and the
+                      strokes that crossed them re-joined
+    find_pieces       connected components, specks dropped
+    join_pieces       pieces stacked in one column (a 5's hat, a broken stroke) become one blob
+    plausible         rejects what cannot be a digit: too small, too big, too flat, solid
+    split_points      where a blob wider than a digit is cut into touching digits
+    full_res_blob     the blob's tight ink box and ink crop in the input frame's pixels
+
+API:
+    segment(frame_bgr, config=SegmentConfig()) -> Segmentation
+    Segmentation.blobs: list[Blob]; Blob(box=(x, y, w, h), crop=float32 ink map, parts=(...))
+
+A blob's `parts` is non-empty when its shape says it may be several touching digits; the
+reader classifies the whole and the parts in the same invoke and keeps whichever reads better.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from edge.errors import ImageError
+from edge.ink import ink_map_u8
+
+Box = tuple[int, int, int, int]  # x, y, w, h
+MIN_SIDE = 8  # frames smaller than this (at the working size) hold no digit
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    work_width: int = 320  # frames wider than this are searched at this width
+    polarity: str = "auto"  # "dark" ink on light paper, "light" ink on a dark board, or "auto"
+    ink_floor: float = 0.14  # least ink strength (fraction of the paper's brightness) counted as ink
+    min_height: float = 0.03  # smallest digit, as a fraction of the frame's height
+    max_height: float = 0.7  # largest digit, as a fraction of the frame's height
+    max_pieces: int = 400  # a frame with more pieces than this is noise: keep the largest
+    max_blobs: int = 64  # at most this many blobs go to the classifier
+
+
+@dataclass(frozen=True)
+class Blob:
+    box: Box  # tight box of the ink, in input-image pixels
+    crop: np.ndarray = field(repr=False)  # float32 ink map of the box, 0 = paper, for to_mnist
+    parts: tuple[Blob, ...] = ()  # the blob cut into touching digits, when its shape suggests so
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    blobs: list[Blob]
+    polarity: str  # "dark" or "light"
+    ink_level: float  # the binarisation threshold used, as an ink strength in [0, 1]
+    scale: float  # working size / input size
+    lines_removed: int  # pixels of ruled lines taken out, at the working size
+    pieces: int  # connected pieces before joining and rejection
+
+
+# --- stages ------------------------------------------------------------------------------------
+
+def working_gray(frame: np.ndarray, work_width: int) -> tuple[np.ndarray, float]:
+    """The frame as a grey uint8 image at most `work_width` wide, and the scale used."""
+    if frame is None or frame.size == 0 or frame.ndim not in (2, 3):
+        raise ImageError("empty or malformed frame")
+    h, w = frame.shape[:2]
+    scale = min(1.0, work_width / w)
+    small = frame
+    if scale < 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+    if small.ndim == 3:
+        code = cv2.COLOR_BGRA2GRAY if small.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+        small = cv2.cvtColor(small, code) if small.shape[2] in (3, 4) else small[..., 0]
+    if small.dtype != np.uint8:
+        small = cv2.normalize(small, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    return np.ascontiguousarray(small), scale
+
+
+def choose_polarity(gray: np.ndarray, window: int = 31) -> str:
+    """"dark" or "light": the sign of the strongest deviations from the local mean.
+
+    Ink is the minority of pixels that differ most from their neighbourhood; paper next to
+    a stroke differs too, but by less (the stroke only shifts the mean a little), and smooth
+    shadows hardly at all. So the sign that dominates the strongest deviations is the ink's.
+    """
+    mean = cv2.blur(gray, (window, window))
+    lighter_by = cv2.subtract(gray, mean)
+    darker_by = cv2.subtract(mean, gray)
+    strength = cv2.max(lighter_by, darker_by)
+    hist = cv2.calcHist([strength], [0], None, [256], [0, 256]).ravel().cumsum()
+    p995 = int(np.searchsorted(hist, 0.995 * hist[-1]))
+    top = max(12, p995 // 2)
+    lighter = int(np.count_nonzero(lighter_by > top))
+    darker = int(np.count_nonzero(darker_by > top))
+    return "light" if lighter > 1.5 * darker else "dark"
+
+
+def stroke_px_for(height: int) -> int:
+    """The widest stroke the paper estimate must close over, at the working size.
+
+    The biggest digit we look for is `max_height` of the frame; its stroke is at most a
+    sixth of its height.
+    """
+    return max(3, int(round(height * 0.7 / 12)))
+
+
+def binarise(ink: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """(strong mask, weak mask, level): Otsu's threshold on the ink map, never below `floor`.
+
+    The weak mask (half the level) keeps faint parts of strokes; the caller keeps only weak
+    pieces that hold some strong ink (hysteresis), which joins broken strokes without
+    admitting faint smudges on their own.
+    """
+    otsu, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    level = int(max(otsu, floor * 255))
+    strong = (ink > level).view(np.uint8)
+    weak = (ink > level // 2 + level // 4).view(np.uint8)
+    return strong, weak, level
+
+
+def remove_lines(mask: np.ndarray, min_len_x: int, min_len_y: int) -> tuple[np.ndarray, int]:
+    """Take long straight horizontal and vertical runs (ruled paper, graph paper) out of `mask`.
+
+    A line is ink that holds a straight run longer than any digit stroke; the mask is first
+    thickened across the run's direction so slightly tilted lines still hold such a run. The
+    strokes that crossed a line are re-joined by closing across it. Returns the new mask and
+    how many pixels were removed.
+    """
+    out = mask.copy()
+    removed = 0
+    for axis, length in ((1, min_len_x), (0, min_len_y)):
+        if length <= 0 or mask.shape[axis] < length:
+            continue
+        thick_k = (1, 5) if axis == 1 else (5, 1)  # (width, height) for OpenCV
+        run_k = (length, 1) if axis == 1 else (1, length)
+        thick = cv2.dilate(out, cv2.getStructuringElement(cv2.MORPH_RECT, thick_k))
+        band = cv2.morphologyEx(thick, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, run_k))
+        if not band.any():
+            continue
+        line = cv2.bitwise_and(out, band)
+        removed += int(np.count_nonzero(line))
+        rest = cv2.subtract(out, band)
+        across = (1, 9) if axis == 1 else (9, 1)
+        rejoined = cv2.morphologyEx(rest, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, across))
+        out = cv2.bitwise_or(rest, cv2.bitwise_and(rejoined, band))
+    return out, removed
+
+
+@dataclass(frozen=True)
+class Piece:
+    box: Box  # at the working size
+    area: int
+    label: int  # component label in the label image
+
+
+def find_pieces(components, strong: np.ndarray, min_side: int,
+                max_pieces: int) -> tuple[list[Piece], np.ndarray]:
+    """Connected pieces of the weak mask that hold strong ink, specks (< min_side) dropped.
+
+    `components` is OpenCV's connectedComponentsWithStats of the weak mask.
+    """
+    count, labels, stats, _ = components
+    if count <= 1:
+        return [], labels
+    has_strong = np.zeros(count, bool)
+    has_strong[np.unique(labels[strong.astype(bool)])] = True
+    x, y, w, h, area = (stats[:, i] for i in range(5))
+    keep = has_strong & (np.maximum(w, h) >= min_side) & (area >= 3)
+    keep[0] = False
+    index = np.flatnonzero(keep)
+    if len(index) > max_pieces:  # thousands of specks: keep the largest, bounded work
+        index = index[np.argsort(-area[index], kind="stable")[:max_pieces]]
+    pieces = [Piece((int(x[i]), int(y[i]), int(w[i]), int(h[i])), int(area[i]), int(i)) for i in index]
+    return pieces, labels
+
+
+def join_pieces(pieces: list[Piece]) -> list[list[Piece]]:
+    """Group pieces that sit one above another in the same column: parts of one digit.
+
+    Digits in a number sit side by side, so pieces that share most of their columns and are
+    close vertically are one digit broken apart (a 5's hat, a faint join in a 4 or an 8).
+    """
+    n = len(pieces)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    order = sorted(range(n), key=lambda i: pieces[i].box[0])
+    for a_pos, a in enumerate(order):
+        ax, ay, aw, ah = pieces[a].box
+        for b in order[a_pos + 1 :]:
+            bx, by, bw, bh = pieces[b].box
+            if bx >= ax + aw:
+                break  # sorted by x: nothing further right overlaps a's columns
+            overlap = min(ax + aw, bx + bw) - max(ax, bx)
+            gap = max(ay, by) - min(ay + ah, by + bh)  # negative when the rows overlap
+            tall = max(ah, bh)
+            if overlap >= 0.6 * min(aw, bw) and gap <= 0.25 * tall:
+                small, big = (a, b) if pieces[a].area < pieces[b].area else (b, a)
+                # a small piece may join a bigger one; two big side-by-side ones are two digits
+                if overlap >= 0.6 * max(aw, bw) or pieces[small].area < 0.5 * pieces[big].area \
+                        or gap > 0:
+                    parent[find(a)] = find(b)
+    groups: dict[int, list[Piece]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(pieces[i])
+    return list(groups.values())
+
+
+def group_box(group: list[Piece]) -> Box:
+    x0 = min(p.box[0] for p in group)
+    y0 = min(p.box[1] for p in group)
+    x1 = max(p.box[0] + p.box[2] for p in group)
+    y1 = max(p.box[1] + p.box[3] for p in group)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def plausible(box: Box, area: int, min_h: float, max_h: float, frame_w: int) -> bool:
+    """Can a blob of this box and ink area be one or a few handwritten digits?"""
+    x, y, w, h = box
+    if h < min_h or h > max_h or w > 0.9 * frame_w:
+        return False
+    if w > 6 * h:  # a dash or the rest of a line
+        return False
+    fill = area / float(w * h)
+    # solid: a blot, a thumb, a shadow's edge; a "1" is solid too but thin
+    return not (fill > 0.75 and w > 0.35 * h)
+
+
+def split_points(mask: np.ndarray, parts: int) -> list[int]:
+    """Columns where a blob `parts` digits wide is cut: the thinnest ink near each even cut."""
+    profile = mask.sum(axis=0).astype(np.float32)
+    w = len(profile)
+    cuts = []
+    for k in range(1, parts):
+        centre = k * w / parts
+        half = max(1, int(0.3 * w / parts))
+        lo, hi = max(1, int(centre - half)), min(w - 1, int(centre + half) + 1)
+        if hi <= lo:
+            return []
+        window = profile[lo:hi] + 0.05 * np.abs(np.arange(lo, hi) - centre)  # prefer the middle
+        cuts.append(lo + int(np.argmin(window)))
+    return cuts
+
+
+def full_res_blob(frame: np.ndarray, box: Box, mask: np.ndarray, paper: np.ndarray, scale: float,
+                  dark: bool, level: int) -> Blob | None:
+    """Cut the blob from the full-resolution frame: ink relative to the paper, only its own ink.
+
+    `box` is at the working size and `mask` (the blob's own pixels, 0/1) is the working-size
+    patch under `box`; `paper` is the working-size paper level. Other blobs' ink inside the
+    box is masked out.
+    """
+    fh, fw = frame.shape[:2]
+    inv = 1.0 / scale
+    x, y, w, h = box
+    X0, Y0 = int(x * inv), int(y * inv)
+    X1, Y1 = min(fw, int(np.ceil((x + w) * inv))), min(fh, int(np.ceil((y + h) * inv)))
+    if X1 - X0 < 2 or Y1 - Y0 < 2:
+        return None
+    size = (X1 - X0, Y1 - Y0)
+    gray = _gray(frame[Y0:Y1, X0:X1])
+    if not dark:
+        gray = cv2.bitwise_not(gray)
+    paper_full = paper[y : y + h, x : x + w]
+    own = mask * 255
+    if inv != 1.0:
+        paper_full = cv2.resize(paper_full, size, interpolation=cv2.INTER_LINEAR)
+        own = cv2.resize(own, size, interpolation=cv2.INTER_LINEAR)
+    ratio = cv2.divide(gray, paper_full, scale=1.0, dtype=cv2.CV_32F)
+    ink = np.subtract(1.0, ratio, out=ratio)
+    ink[own < 64] = 0.0  # other blobs' ink, and the paper
+
+    threshold = level / 255.0
+    solid = ink > threshold
+    rows = np.flatnonzero(solid.any(axis=1))
+    if len(rows) == 0:
+        return None
+    cols = np.flatnonzero(solid.any(axis=0))
+    ty0, ty1, tx0, tx1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    crop = ink[ty0:ty1, tx0:tx1]
+    # strokes at full strength like MNIST's, paper noise at 0: a ramp from half the level up
+    # to the typical stroke core
+    core = float(crop[solid[ty0:ty1, tx0:tx1]].mean())
+    low = 0.5 * threshold
+    crop = np.clip((crop - low) * (1.0 / max(core - low, 1e-3)), 0.0, 1.0)
+    return Blob((X0 + tx0, Y0 + ty0, tx1 - tx0, ty1 - ty0), crop)
+
+
+def _gray(region: np.ndarray) -> np.ndarray:
+    if region.ndim == 3:
+        if region.shape[2] in (3, 4):
+            code = cv2.COLOR_BGRA2GRAY if region.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+            region = cv2.cvtColor(region, code)
+        else:
+            region = np.ascontiguousarray(region[..., 0])
+    if region.dtype != np.uint8:
+        region = cv2.normalize(region, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    return region
+
+
+# --- the whole segmenter -----------------------------------------------------------------------
+
+def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segmentation:
+    """Find the blobs of ink in a BGR (or grey) frame that may be digits."""
+    gray, scale = working_gray(frame, config.work_width)
+    h, w = gray.shape
+    if min(h, w) < MIN_SIDE:  # a sliver cannot hold a digit
+        return Segmentation([], "dark", 0.0, scale, 0, 0)
+    polarity = config.polarity if config.polarity in ("dark", "light") else choose_polarity(gray)
+    dark = polarity == "dark"
+    ink, paper = ink_map_u8(gray, dark_ink=dark, stroke_px=stroke_px_for(h))
+    strong, weak, level = binarise(ink, config.ink_floor)
+
+    min_h = max(4.0, config.min_height * h)
+    max_h = config.max_height * h
+    removed = 0
+    # lines are only looked for when something is long enough to be one: most frames skip it
+    longest_x, longest_y = int(0.25 * w), int(0.45 * h)
+    cc = cv2.connectedComponentsWithStats(weak, connectivity=8, ltype=cv2.CV_16U)
+    stats = cc[2]
+    if cc[0] > 1 and (stats[1:, cv2.CC_STAT_WIDTH].max() >= longest_x
+                      or stats[1:, cv2.CC_STAT_HEIGHT].max() >= longest_y):
+        weak, removed = remove_lines(weak, longest_x, longest_y)
+        strong = cv2.bitwise_and(strong, weak)
+        cc = cv2.connectedComponentsWithStats(weak, connectivity=8, ltype=cv2.CV_16U)
+
+    pieces, labels = find_pieces(cc, strong, max(2, int(min_h / 3)), config.max_pieces)
+    blobs: list[Blob] = []
+    for group in sorted(join_pieces(pieces), key=lambda g: group_box(g)[0]):
+        box = group_box(group)
+        area = sum(p.area for p in group)
+        if not plausible(box, area, min_h, max_h, w):
+            continue
+        x, y, bw, bh = box
+        local = labels[y : y + bh, x : x + bw]
+        if len(group) == 1:
+            own = (local == group[0].label).view(np.uint8)
+        else:
+            own = np.isin(local, [p.label for p in group]).view(np.uint8)
+        blob = full_res_blob(frame, box, own, paper, scale, dark, level)
+        if blob is None:
+            continue
+        if bw > 0.9 * bh:  # wider than one digit usually is: offer a cut into touching digits
+            blob = Blob(blob.box, blob.crop, _parts(frame, box, own, paper, scale, dark, level))
+        blobs.append(blob)
+        if len(blobs) >= config.max_blobs:
+            break
+    return Segmentation(blobs, polarity, level / 255.0, scale, removed, len(pieces))
+
+
+def _parts(frame, box: Box, own: np.ndarray, paper, scale, dark, level) -> tuple[Blob, ...]:
+    """The blob cut into as many digits as its width suggests (at least two)."""
+    x, y, bw, bh = box
+    count = min(6, max(2, int(round(bw / (0.7 * bh)))))
+    cuts = split_points(own, count)
+    if not cuts:
+        return ()
+    edges = [0, *cuts, bw]
+    parts = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        sub = own[:, a:b]
+        rows = np.flatnonzero(sub.any(axis=1))
+        if b - a < 2 or len(rows) == 0:
+            return ()
+        r0, r1 = int(rows[0]), int(rows[-1]) + 1
+        part = full_res_blob(frame, (x + a, y + r0, b - a, r1 - r0), sub[r0:r1], paper, scale,
+                             dark, level)
+        if part is None:
+            return ()
+        parts.append(part)
+    return tuple(parts)

@@ -1,0 +1,68 @@
+"""Grouping digit boxes into numbers, and a number's confidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge.numbers import group, neighbours, number_confidence, union
+
+
+def row(x0: int, y: int, h: int, widths: list[int], gap: int) -> list[tuple[int, int, int, int]]:
+    boxes, x = [], x0
+    for w in widths:
+        boxes.append((x, y, w, h))
+        x += w + gap
+    return boxes
+
+
+def test_close_digits_on_one_line_form_one_number_left_to_right():
+    boxes = row(100, 50, 40, [25, 10, 28], gap=8)
+    shuffled = [boxes[2], boxes[0], boxes[1]]
+    assert group(shuffled) == [[1, 2, 0]]
+
+
+def test_a_wide_gap_separates_numbers():
+    left = row(50, 100, 40, [25, 25], gap=6)
+    right = row(50 + 56 + 60, 100, 40, [25], gap=6)  # 60 px gap: 1.5 digit heights
+    assert group(left + right) == [[0, 1], [2]]
+
+
+def test_different_lines_are_different_numbers_in_reading_order():
+    top = row(300, 40, 40, [25, 25], gap=6)
+    bottom = row(40, 200, 40, [25, 25, 25], gap=6)
+    assert group(bottom + top) == [[3, 4], [0, 1, 2]]
+
+
+def test_height_mismatch_breaks_a_number():
+    small = (100, 100, 12, 20)
+    big = (116, 70, 30, 60)  # three times taller, bottom-aligned
+    assert neighbours(small, big) is None
+    assert group([small, big]) == [[0], [1]]
+
+
+def test_a_digit_between_two_joins_the_nearer_and_chains_stay_linear():
+    a, b, c = (0, 0, 20, 40), (24, 0, 20, 40), (70, 0, 20, 40)
+    # b-c gap 26 (< 0.75 * 40) also links: all three are one number
+    assert group([a, b, c]) == [[0, 1, 2]]
+    assert group([a, c]) == [[0], [1]]  # a-c gap 50: too far
+
+
+def test_slanted_rows_still_group():
+    boxes = [(0, 100, 20, 40), (26, 94, 20, 40), (52, 88, 20, 40), (78, 82, 20, 40)]
+    assert group(boxes) == [[0, 1, 2, 3]]
+
+
+def test_overlapping_boxes_are_allowed_a_little():
+    assert neighbours((0, 0, 20, 40), (15, 0, 20, 40)) == -5
+    assert neighbours((0, 0, 20, 40), (2, 0, 20, 40)) is None  # nearly on top: not side by side
+
+
+def test_empty_and_single():
+    assert group([]) == []
+    assert group([(5, 5, 10, 20)]) == [[0]]
+
+
+def test_confidence_is_the_product_and_union_covers_all():
+    assert number_confidence([0.9, 0.5]) == pytest.approx(0.45)
+    assert number_confidence([]) == 1.0
+    assert union([(10, 10, 5, 5), (20, 0, 5, 30)]) == (10, 0, 15, 30)

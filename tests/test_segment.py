@@ -1,0 +1,279 @@
+"""The segmenter, stage by stage, then whole, then under adversarial frames (the fuzz test)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.errors import ImageError
+from edge.ink import ink_map_u8
+from edge.segment import (
+    Piece,
+    SegmentConfig,
+    binarise,
+    choose_polarity,
+    find_pieces,
+    full_res_blob,
+    join_pieces,
+    plausible,
+    remove_lines,
+    segment,
+    split_points,
+    working_gray,
+)
+
+
+def page_with_text(text: str = "407", scale: float = 3.0, thickness: int = 8, origin=(120, 300),
+                   size=(480, 640)) -> np.ndarray:
+    """A white BGR page with `text` in thick black strokes; digits a few px apart."""
+    page = np.full((*size, 3), 235, np.uint8)
+    x, y = origin
+    for ch in text:
+        cv2.putText(page, ch, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (20, 20, 20), thickness,
+                    cv2.LINE_AA)
+        (w, _), _ = cv2.getTextSize(ch, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        x += w + 14
+    return page
+
+
+def ink_boxes(page: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Truth: the tight box of each dark connected glyph on a synthetic page."""
+    dark = (cv2.cvtColor(page, cv2.COLOR_BGR2GRAY) < 128).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(dark)
+    return sorted(tuple(int(v) for v in stats[i, :4]) for i in range(1, n))
+
+
+# --- stages alone ------------------------------------------------------------------------------
+
+def test_working_gray_shrinks_wide_frames_and_keeps_small_ones():
+    gray, scale = working_gray(np.zeros((480, 640, 3), np.uint8), 320)
+    assert gray.shape == (240, 320) and gray.dtype == np.uint8 and scale == 0.5
+    gray, scale = working_gray(np.zeros((100, 200), np.uint8), 320)
+    assert gray.shape == (100, 200) and scale == 1.0
+    gray, _ = working_gray(np.zeros((50, 60, 4), np.uint8), 320)  # BGRA
+    assert gray.shape == (50, 60)
+
+
+@pytest.mark.parametrize("bad", [np.zeros((0, 0, 3), np.uint8), np.zeros(5, np.uint8), None])
+def test_working_gray_refuses_empty_frames(bad):
+    with pytest.raises(ImageError):
+        working_gray(bad, 320)
+
+
+def test_polarity_follows_the_ink_not_the_light():
+    gray, _ = working_gray(page_with_text(), 320)
+    assert choose_polarity(gray) == "dark"
+    assert choose_polarity(255 - gray) == "light"
+    shaded = gray.astype(np.float32)
+    shaded[:, :160] *= 0.45  # half the page in a deep shadow
+    assert choose_polarity(shaded.astype(np.uint8)) == "dark"
+
+
+def test_ink_map_flattens_uneven_light():
+    gray, _ = working_gray(page_with_text("40710", origin=(20, 300)), 320)
+    ramp = np.linspace(0.45, 1.0, gray.shape[1], dtype=np.float32)[None, :]
+    lit = (gray * ramp).astype(np.uint8)
+    ink, paper = ink_map_u8(lit, stroke_px=6)
+    strokes = gray < 100
+    assert np.median(ink[~strokes]) < 10  # bare paper is ~0 ink, dark corner or bright
+    assert np.median(ink[strokes]) > 120  # strokes are strong ink on either side
+    left, right = strokes[:, :160], strokes[:, 160:]
+    assert abs(np.median(ink[:, :160][left]) - np.median(ink[:, 160:][right])) < 40
+
+
+def test_binarise_has_a_floor_on_blank_noisy_paper():
+    rng = np.random.default_rng(0)
+    ink = np.clip(rng.normal(8, 4, (240, 320)), 0, 255).astype(np.uint8)
+    strong, weak, level = binarise(ink, floor=0.14)
+    assert level >= int(0.14 * 255)
+    assert strong.sum() == 0 and weak.sum() < 10  # a stray 4.5-sigma pixel at most
+
+
+def test_binarise_weak_mask_contains_the_strong_one():
+    ink = np.zeros((50, 50), np.uint8)
+    ink[10:40, 20:24] = 200
+    ink[40:45, 20:24] = 90  # a faint stroke end
+    strong, weak, level = binarise(ink, 0.14)
+    assert np.all(weak >= strong)
+    assert weak[42, 21] == 1 and strong[42, 21] == 0
+
+
+def test_remove_lines_takes_rules_out_and_rejoins_crossing_strokes():
+    mask = np.zeros((240, 320), np.uint8)
+    mask[100:102, :] = 1  # a ruled line across the page
+    mask[60:140, 150:154] = 1  # a stroke crossing it
+    mask[20:22, 10:40] = 1  # a short dash: not a line
+    out, removed = remove_lines(mask, min_len_x=80, min_len_y=108)
+    assert removed > 500
+    assert out[100:102, :100].sum() == 0 and out[100:102, 200:].sum() == 0
+    n, _ = cv2.connectedComponents(out[:, 100:200])
+    assert n - 1 == 1  # the stroke is still one piece across the line
+    assert out[20:22, 10:40].all()
+
+
+def test_remove_lines_handles_slightly_tilted_rules():
+    mask = np.zeros((240, 320), np.uint8)
+    cv2.line(mask, (0, 100), (319, 112), 1, 2)  # about 2 degrees
+    out, removed = remove_lines(mask, 80, 108)
+    assert out.sum() < 0.1 * mask.sum()
+
+
+def test_find_pieces_drops_specks_and_bounds_the_count():
+    weak = np.zeros((240, 320), np.uint8)
+    weak[50:90, 50:56] = 1  # a stroke
+    weak[10, 10] = 1  # a speck
+    for i in range(0, 200, 4):  # many small dots
+        weak[150 + (i % 40), i + 60] = 1
+    cc = cv2.connectedComponentsWithStats(weak, connectivity=8)
+    pieces, _ = find_pieces(cc, weak, min_side=3, max_pieces=10)
+    assert [p.box for p in pieces] == [(50, 50, 6, 40)]
+    for x in range(60, 260, 4):  # now 50 six-pixel specks that survive min_side=2
+        weak[150:153, x : x + 2] = 1
+    cc = cv2.connectedComponentsWithStats(weak, connectivity=8)
+    pieces, _ = find_pieces(cc, weak, min_side=2, max_pieces=10)
+    assert len(pieces) == 10 and (50, 50, 6, 40) in [p.box for p in pieces]
+
+
+def test_find_pieces_keeps_only_weak_pieces_with_strong_ink():
+    weak = np.zeros((60, 60), np.uint8)
+    weak[5:25, 5:10] = 1
+    weak[30:50, 30:35] = 1
+    strong = np.zeros_like(weak)
+    strong[10, 7] = 1
+    pieces, _ = find_pieces(cv2.connectedComponentsWithStats(weak), strong, 2, 100)
+    assert [p.box for p in pieces] == [(5, 5, 5, 20)]
+
+
+def test_join_pieces_stacks_a_hat_on_its_digit_but_not_neighbours():
+    body = Piece((100, 40, 20, 30), 200, 1)
+    hat = Piece((102, 30, 18, 5), 60, 2)  # a 5's detached top stroke
+    neighbour = Piece((126, 30, 20, 40), 220, 3)  # the next digit
+    groups = join_pieces([body, hat, neighbour])
+    assert sorted(sorted(p.label for p in g) for g in groups) == [[1, 2], [3]]
+
+
+def test_plausible_rejects_what_cannot_be_a_digit():
+    assert plausible((0, 0, 20, 30), 200, min_h=8, max_h=160, frame_w=320)
+    assert plausible((0, 0, 4, 30), 110, 8, 160, 320)  # a "1" is thin and solid
+    assert not plausible((0, 0, 3, 5), 10, 8, 160, 320)  # too small
+    assert not plausible((0, 0, 100, 200), 5000, 8, 160, 320)  # too big
+    assert not plausible((0, 0, 120, 12), 500, 8, 160, 320)  # a dash
+    assert not plausible((0, 0, 40, 40), 1500, 8, 160, 320)  # a solid blot
+
+
+def test_split_points_cut_at_the_thinnest_join():
+    mask = np.zeros((30, 44), np.uint8)
+    cv2.circle(mask, (10, 15), 9, 1, 3)
+    cv2.circle(mask, (33, 15), 9, 1, 3)
+    mask[14:16, 18:26] = 1  # a thin bridge between two "0"s
+    (cut,) = split_points(mask, 2)
+    assert 19 <= cut <= 24
+
+
+def test_full_res_blob_boxes_in_input_pixels():
+    page = np.full((480, 640, 3), 230, np.uint8)
+    page[100:160, 200:212] = 30  # a "1", 12 x 60 px
+    gray, scale = working_gray(page, 320)
+    ink, paper = ink_map_u8(gray, stroke_px=8)
+    own = (ink[48:82, 98:108] > 40).astype(np.uint8)
+    blob = full_res_blob(page, (98, 48, 10, 34), own, paper, scale, True, 40)
+    assert blob is not None
+    assert blob.box == (200, 100, 12, 60)
+    assert blob.crop.shape == (60, 12) and blob.crop.max() == pytest.approx(1.0)
+
+
+# --- the whole segmenter -----------------------------------------------------------------------
+
+def test_segment_finds_each_digit_with_its_tight_box():
+    page = page_with_text("407")
+    seg = segment(page)
+    truth = ink_boxes(page)
+    assert len(seg.blobs) == 3
+    for blob, box in zip(seg.blobs, truth):
+        assert all(abs(a - b) <= 2 for a, b in zip(blob.box, box)), (blob.box, box)
+        assert blob.crop.shape == (blob.box[3], blob.box[2])
+
+
+def test_segment_reads_light_ink_on_a_dark_board():
+    page = page_with_text("58")
+    seg = segment(255 - page)
+    assert seg.polarity == "light"
+    assert [b.box for b in seg.blobs] == [b.box for b in segment(page).blobs]
+
+
+def test_segment_sees_through_ruled_lines():
+    page = page_with_text("36")
+    for y in range(20, 480, 32):
+        cv2.line(page, (0, y), (639, y), (200, 150, 120), 2)
+    seg = segment(page)
+    assert seg.lines_removed > 0
+    assert len(seg.blobs) == 2
+
+
+def test_segment_offers_a_cut_for_touching_digits():
+    page = np.full((480, 640, 3), 235, np.uint8)
+    for cx in (200, 262):  # two "0"s whose strokes touch
+        cv2.ellipse(page, (cx, 240), (30, 50), 0, 0, 360, (20, 20, 20), 9, cv2.LINE_AA)
+    seg = segment(page)
+    wide = [b for b in seg.blobs if b.box[2] > b.box[3]]
+    assert wide and len(wide[0].parts) == 2
+
+
+# --- fuzz: adversarial frames never crash and do bounded work ----------------------------------
+
+def adversarial_frames():
+    rng = np.random.default_rng(1)
+    yield "blank", np.full((480, 640, 3), 255, np.uint8)
+    yield "black", np.zeros((480, 640, 3), np.uint8)
+    yield "noise", rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    blob = np.full((480, 640, 3), 240, np.uint8)
+    cv2.circle(blob, (320, 240), 200, (10, 10, 10), -1)
+    yield "huge blob", blob
+    specks = np.full((480, 640, 3), 240, np.uint8)
+    ys, xs = rng.integers(0, 480, 5000), rng.integers(0, 640, 5000)
+    specks[ys, xs] = 0
+    yield "specks", specks
+    dense = np.full((480, 640, 3), 240, np.uint8)
+    for _ in range(3000):
+        x, y = int(rng.integers(640)), int(rng.integers(480))
+        cv2.circle(dense, (x, y), int(rng.integers(1, 4)), (0, 0, 0), -1)
+    yield "thousands of dots", dense
+    stripes = np.full((480, 640, 3), 255, np.uint8)
+    stripes[::4] = 0
+    yield "stripes", stripes
+    yield "tiny", np.zeros((1, 1, 3), np.uint8)
+    yield "thin", rng.integers(0, 256, (3, 2000, 3), dtype=np.uint8)
+    yield "grey 16-bit", (rng.random((120, 160)) * 65535).astype(np.uint16)
+
+
+@pytest.mark.parametrize("name,frame", list(adversarial_frames()),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_fuzz_frames_never_crash_and_stay_bounded(name, frame):
+    config = SegmentConfig()
+    seg = segment(frame, config)
+    assert len(seg.blobs) <= config.max_blobs
+    assert seg.pieces <= config.max_pieces
+    for blob in seg.blobs:
+        x, y, w, h = blob.box
+        assert 0 <= x and 0 <= y and x + w <= frame.shape[1] and y + h <= frame.shape[0]
+        assert blob.crop.shape == (h, w) and np.isfinite(blob.crop).all()
+        assert len(blob.parts) <= 6
+    if name in ("blank", "black"):
+        assert seg.blobs == []
+    if name == "huge blob":
+        assert all(b.box[2] < 300 for b in seg.blobs)  # the blot itself is rejected
+
+
+def test_fuzz_random_frames():
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        h, w = int(rng.integers(1, 700)), int(rng.integers(1, 900))
+        frame = np.full((h, w, 3), int(rng.integers(0, 256)), np.uint8)
+        for _ in range(int(rng.integers(0, 40))):
+            x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+            colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+            cv2.line(frame, (x, y), (int(rng.integers(0, w)), int(rng.integers(0, h))), colour,
+                     int(rng.integers(1, 12)))
+        seg = segment(frame)
+        assert len(seg.blobs) <= SegmentConfig().max_blobs
