@@ -67,6 +67,7 @@ class BenchConfig:
     latency_budget_s: float = 40.0  # timed invokes over all cells and rounds
     warmup_s: float = 0.05  # per cell, before the first round
     pipeline_frames: int = 40  # per (variant, resolution)
+    samples_dir: Path | None = None  # images and videos for the pipeline; None: edge/samples
     startup_runs: int = 3  # fresh processes per runtime; the median is reported
     tensorflow: bool = True  # compare start-up with full TensorFlow when it is installed
     seed: int = 0
@@ -142,7 +143,7 @@ class Stages:
     decode_ms: float  # p50 of each stage
     segment_ms: float
     classify_ms: float
-    read_ms: float  # the reader's whole `read`: segment, classify, grouping into numbers
+    group_ms: float  # the rest of the reader's `read`: checks, grouping digits into numbers
     draw_ms: float
     total_ms: float  # p50 of the whole frame, decode to drawn
     total_p90_ms: float
@@ -716,16 +717,15 @@ def run(config: BenchConfig, log: Log = print) -> BenchResult:
                         "to rank variants; ratios are shown but no variant is called faster or slower. "
                         "Rerun on a quiet machine.")
 
-    from edge.bench_pipeline import pipeline  # OpenCV and the reader, only for this stage
+    from edge.bench_pipeline import SAMPLES_DIR, pipeline, probe_image  # OpenCV and the reader
 
-    stages, pipeline_note = pipeline(paths, config.pipeline_frames, backends[0], log)
+    samples = Path(config.samples_dir) if config.samples_dir else SAMPLES_DIR
+    stages, pipeline_note = pipeline(paths, config.pipeline_frames, backends[0], samples, log)
 
     runs, startup_note = [], None
     if config.startup_runs > 0:
         model = paths.get("int8") or next(iter(paths.values()))
-        from edge.bench_pipeline import probe_image
-
-        image = probe_image()
+        image = probe_image(samples)
         log(f"start-up: {config.startup_runs} fresh edge process(es)")
         runs.append(startup(model, backends[0], config.startup_runs, image, log))
         if config.tensorflow and tensorflow_installed():

@@ -25,24 +25,24 @@ VIDEO_FRAMES = 30  # at most this many frames taken from each sample video
 WARMUP_FRAMES = 3
 
 
-def sample_files(suffixes: tuple[str, ...]) -> list[Path]:
-    if not SAMPLES_DIR.is_dir():
+def sample_files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    if not folder.is_dir():
         return []
-    return sorted(p for p in SAMPLES_DIR.iterdir() if p.suffix.lower() in suffixes)
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes)
 
 
-def probe_image() -> Path | None:
+def probe_image(folder: Path = SAMPLES_DIR) -> Path | None:
     """A sample frame for the start-up probe, or None (then it classifies one digit)."""
-    images = sample_files(IMAGE_SUFFIXES)
+    images = sample_files(folder, IMAGE_SUFFIXES)
     return images[0] if images else None
 
 
-def _sources() -> list[np.ndarray]:
+def _sources(folder: Path) -> list[np.ndarray]:
     import cv2
 
-    frames = [f for f in (cv2.imread(str(p), cv2.IMREAD_COLOR) for p in sample_files(IMAGE_SUFFIXES))
+    frames = [f for f in (cv2.imread(str(p), cv2.IMREAD_COLOR) for p in sample_files(folder, IMAGE_SUFFIXES))
               if f is not None]
-    for video in sample_files(VIDEO_SUFFIXES):
+    for video in sample_files(folder, VIDEO_SUFFIXES):
         capture = cv2.VideoCapture(str(video))
         try:
             for _ in range(VIDEO_FRAMES):
@@ -70,7 +70,7 @@ def fit(frame: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(frame, (width, height), interpolation=interpolation)
 
 
-def pipeline(paths: dict[str, Path], frames: int, backend: str,
+def pipeline(paths: dict[str, Path], frames: int, backend: str, samples: Path,
              log: Callable[[str], None]) -> tuple[list[Stages], str | None]:
     """Per-stage p50s and FPS per (variant, resolution), or ([], why it was skipped)."""
     if frames <= 0:
@@ -83,9 +83,9 @@ def pipeline(paths: dict[str, Path], frames: int, backend: str,
     variants = [v for v in PIPELINE_VARIANTS if v in paths]
     if not variants:
         return [], "neither a float32 nor an int8 model to run the reader with"
-    sources = _sources()
+    sources = _sources(samples)
     if not sources:
-        return [], f"no sample images or video in {SAMPLES_DIR}"
+        return [], f"no sample images or video in {samples}"
 
     import cv2
 
@@ -108,7 +108,8 @@ def pipeline(paths: dict[str, Path], frames: int, backend: str,
                 drawn = time.perf_counter()
                 if i >= WARMUP_FRAMES:
                     t = result.timings_ms
-                    times[v].append(((decoded - start) * 1e3, t["segment"], t["classify"], t["total"],
+                    rest = t["total"] - t["segment"] - t["classify"]
+                    times[v].append(((decoded - start) * 1e3, t["segment"], t["classify"], rest,
                                      (drawn - read) * 1e3, (drawn - start) * 1e3, len(result.digits)))
         for v in variants:
             a = np.array(times[v])
@@ -117,7 +118,7 @@ def pipeline(paths: dict[str, Path], frames: int, backend: str,
                 variant=v, resolution=f"{width}x{height}", frames=len(a),
                 digits_per_frame=float(a[:, 6].mean()),
                 decode_ms=float(p50[0]), segment_ms=float(p50[1]), classify_ms=float(p50[2]),
-                read_ms=float(p50[3]), draw_ms=float(p50[4]), total_ms=float(p50[5]),
+                group_ms=float(p50[3]), draw_ms=float(p50[4]), total_ms=float(p50[5]),
                 total_p90_ms=float(np.percentile(a[:, 5], 90)),
                 fps=float(1e3 / a[:, 5].mean()),
             ))

@@ -48,14 +48,31 @@ def tiny(tmp_path_factory) -> SimpleNamespace:
         (models / f"digits_{variant}.tflite").write_bytes(convert(model, variant, calibration=images))
     test_set = folder / "mnist-test.npz"
     np.savez_compressed(test_set, x_test=images, y_test=rng.integers(0, 10, 64).astype(np.uint8))
-    return SimpleNamespace(models=models, test_set=test_set, folder=folder)
+    return SimpleNamespace(models=models, test_set=test_set, folder=folder, samples=_samples(folder))
+
+
+def _samples(folder: Path) -> Path:
+    """A page of printed digits as an image and as a three-frame video, for the pipeline stage."""
+    import cv2
+
+    samples = folder / "samples"
+    samples.mkdir()
+    page = np.full((480, 640, 3), 235, np.uint8)
+    for i, digit in enumerate("3141"):
+        cv2.putText(page, digit, (60 + 130 * i, 300), cv2.FONT_HERSHEY_SIMPLEX, 5, (20, 20, 20), 14)
+    cv2.imwrite(str(samples / "page.png"), page)
+    video = cv2.VideoWriter(str(samples / "clip.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
+    for shift in range(3):
+        video.write(np.roll(page, 10 * shift, axis=1))
+    video.release()
+    return samples
 
 
 @pytest.fixture(scope="session")
 def result(tiny):
     config = BenchConfig(models_dir=tiny.models, test_set=tiny.test_set, threads=(1,), rounds=3,
                          latency_budget_s=0.3, warmup_s=0.005, pipeline_frames=2, startup_runs=1,
-                         tensorflow=False)
+                         tensorflow=False, samples_dir=tiny.samples)
     return run(config, log=lambda message: None)
 
 
@@ -81,6 +98,17 @@ def test_every_cell_measured_on_the_tiny_model(result):
         assert v.macs == TINY_MACS and v.macs_source == "graph"  # no card: counted from the graph
         assert v.params is None and 0 <= v.accuracy <= 1 and v.size_bytes > 0
     assert any("no model_card.json" in w for w in result.warnings)
+
+
+def test_pipeline_stages_at_both_resolutions(result):
+    if result.pipeline_note and "reader is not available" in result.pipeline_note:
+        pytest.skip(result.pipeline_note)
+    assert [(s.variant, s.resolution) for s in result.pipeline] == [
+        ("float32", "640x480"), ("int8", "640x480"), ("float32", "1280x720"), ("int8", "1280x720")]
+    for s in result.pipeline:
+        assert s.frames == 2 and s.total_ms > 0 and s.fps > 0
+        assert min(s.decode_ms, s.segment_ms, s.classify_ms, s.draw_ms) >= 0
+    assert result.startup[0].work.startswith("Reader.read")  # start-up reads a sample frame
 
 
 def test_ratios_are_paired_with_float32_of_the_same_cell(result):
