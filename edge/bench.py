@@ -253,16 +253,26 @@ def thread_counts(cores: int) -> tuple[int, ...]:
     return tuple(sorted(counts))
 
 
-def edge_backends() -> tuple[str, ...]:
+def edge_backends(model: Path, warnings: list[str]) -> tuple[str, ...]:
+    """Every edge backend that imports and can run `model` (a wheel built for NumPy 1 imports under
+    NumPy 2, then fails on the first interpreter)."""
     found = []
     for name in EDGE_BACKENDS:
         try:
-            load_backend(name)
+            module = load_backend(name)[1]
         except UsageError:
+            continue
+        try:
+            _interpreter(module, model, 1, xnnpack=True).allocate_tensors()
+        except Exception as exc:
+            cause = exc.__cause__ or exc
+            why = (str(cause).strip().splitlines() or [type(cause).__name__])[-1]
+            warnings.append(f"{name} imports but cannot run a model here ({why}); left out")
             continue
         found.append(name)
     if not found:
-        raise UsageError("no edge TFLite interpreter imports; install ai-edge-litert (pip install '.[edge]')")
+        raise UsageError("no edge TFLite interpreter can run here; install ai-edge-litert "
+                         "(pip install '.[edge]')")
     return tuple(found)
 
 
@@ -692,7 +702,7 @@ def run(config: BenchConfig, log: Log = print) -> BenchResult:
     warnings: list[str] = []
     paths = find_models(config.models_dir, config.variants)
     x, y = load_test_set(config.test_set)
-    backends = config.backends or edge_backends()
+    backends = config.backends or edge_backends(next(iter(paths.values())), warnings)
     threads = config.threads or thread_counts(here.cores)
     if here.load_before is not None and here.load_before > 0.5 * here.cores:
         warnings.append(f"load average {here.load_before:.1f} on {here.cores} cores at the start: "
