@@ -12,18 +12,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Protocol
 
 from edge.errors import SourceError
+
+if TYPE_CHECKING:
+    from edge.sources import Source as FrameSource
 
 
 class Source(Protocol):
     """What Capture needs of an opened camera or file."""
 
-    def read(self) -> np.ndarray | None:
-        """The next BGR frame, or None when there is none (a file ended, a camera stopped)."""
+    def read(self) -> Any:
+        """The next frame (an edge.sources Frame, or a bare image in tests), or None when there
+        is none: a file ended, a camera stopped. Raising counts as None."""
 
     def close(self) -> None: ...
 
@@ -73,7 +75,7 @@ class Capture:
         with self._lock:
             self._source = source
 
-    def frames(self, stop: threading.Event) -> Iterator[np.ndarray]:
+    def frames(self, stop: threading.Event) -> Iterator[Any]:
         """Yield frames until `stop` is set, or until a file ends without `loop`.
 
         The source is released however this ends, a consumer's `close()` included.
@@ -112,7 +114,7 @@ class Capture:
     def close(self) -> None:
         self._release()
 
-    def _read(self) -> tuple[np.ndarray | None, str]:
+    def _read(self) -> tuple[Any, str]:
         with self._lock:
             source = self._source
         if source is None:
@@ -154,3 +156,35 @@ class Capture:
     def _set(self, state: str, detail: str = "") -> None:
         self.status = CameraStatus(state, detail, self.status.reconnects)
         self.on_status(self.status)
+
+
+# --- edge.sources as Capture's sources ------------------------------------------------------------
+
+LIVE_PREFIXES = ("/dev/video",)
+
+
+def is_live(spec: str) -> bool:
+    """A camera, which may come back when lost, rather than a file, which ends."""
+    text = str(spec).strip()
+    return text == "picamera2" or text.isdigit() or text.startswith(LIVE_PREFIXES)
+
+
+class SourceReader:
+    """An edge.sources source (an iterator of Frames) read one frame at a time."""
+
+    def __init__(self, source: FrameSource):
+        self.source = source
+        self._frames = iter(source)
+
+    def read(self) -> Any:
+        return next(self._frames, None)  # a SourceError mid-run propagates: Capture retries
+
+    def close(self) -> None:
+        self.source.close()
+
+
+def source_opener(spec: str, width: int = 640, height: int = 480, fps: float = 30) -> Opener:
+    """Opens `--source` afresh each call: the first call's errors are the user's (exit 1 or 2)."""
+    from edge.sources import open_source
+
+    return lambda: SourceReader(open_source(spec, width, height, fps))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import socket
 import threading
 import time
@@ -290,6 +291,39 @@ class LiveView:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def reader_process(reader) -> Process:
+    """The real work on each edge.sources Frame: read it, JSON as `digits read --json`, draw it."""
+    from edge.overlay import draw
+    from edge.reader import to_json
+
+    def process(frame, index: int, fps: float) -> tuple[dict, np.ndarray]:
+        result = reader.read(frame.image)
+        return (to_json(result, image=frame.name, frame=index, decode_ms=frame.decode_ms),
+                draw(frame.image, result, fps))
+
+    return process
+
+
+def run_until_stopped(view: LiveView, announce: Callable[[str], None] = lambda url: None) -> None:
+    """Serve until SIGTERM or Ctrl-C (a clean stop) or until the read loop fails (raised here)."""
+    stop = view.stop_event
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        view.start()
+        announce(view.url)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        view.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    error = view.loop.error
+    if isinstance(error, DigitsError):
+        raise error
+    if error is not None:
+        raise DigitsError(f"the read loop failed: {type(error).__name__}: {error}") from error
 
 
 PAGE = """<!doctype html>
