@@ -24,6 +24,7 @@ from edge.errors import GateError, ModelError, UsageError
 from edge.interpreter import Classifier
 from train.data import Mnist
 from train.fit import HISTORY_NAME
+from train.model import count_macs
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def convert_all(
             reasons = [r for s in report_scores for r in s.failures]
             raise GateError("conversion rejected, old models kept: " + "; ".join(reasons))
         card = ModelCard(variants=entries, keras_accuracy=keras_accuracy,
-                         params=int(model.count_params()))
+                         params=int(model.count_params()), macs=count_macs(model))
         for variant in variants:
             os.replace(staging / model_filename(variant), out_dir / model_filename(variant))
         card.save(out_dir / CARD_NAME)

@@ -37,7 +37,6 @@ class VariantEntry:
 class ModelCard:
     variants: dict[str, VariantEntry]
     keras_accuracy: float
-    camera_like_accuracy: float | None = None
     params: int | None = None
     macs: int | None = None
     notes: dict[str, str] = field(default_factory=dict)

@@ -103,7 +103,7 @@ def _counts(labels) -> str:
 @main.command(context_settings=CONTEXT)
 @data_options
 @click.option("--epochs", type=click.IntRange(1, 500), default=None,
-              help="Passes over the training images [default: 30; 2 with --quick].")
+              help="Passes over the training images [default: 24; 2 with --quick].")
 @click.option("--quick", is_flag=True,
               help="A minute-long try: 8,000 training images, 2 epochs. Not for shipping.")
 @click.option("--width", type=click.IntRange(2, 256), default=24, show_default=True,
@@ -126,6 +126,7 @@ def train(data_source, cache_dir, epochs, quick, width, batch_size, seed, no_aug
     cfg = TrainConfig(
         epochs=epochs or (2 if quick else TrainConfig.epochs), batch_size=batch_size,
         width=width, seed=seed, subset=8_000 if quick else None, augment=not no_augment,
+        bn_momentum=0.9 if quick else TrainConfig.bn_momentum,
     )
     result = fit(mnist, out, cfg)
     click.echo(f"\nbest epoch {result.best_epoch}/{cfg.epochs}: validation accuracy "
@@ -207,6 +208,20 @@ def convert(keras_model, data_source, cache_dir, out, max_drop, min_agreement) -
 from edge.cli_bench import bench  # noqa: E402  (digits bench, issue 6)
 
 main.add_command(bench)
+
+
+# --- the reader (edge/cli_read.py) and the scene generator (scenes/cli.py) -----------------------
+
+from edge.cli_read import camera, read  # noqa: E402
+from scenes.cli import scenes  # noqa: E402
+
+main.add_command(read)
+main.add_command(camera)
+main.add_command(scenes)
+
+from edge.cli_serve import serve  # noqa: E402  (digits serve, issue 5)
+
+main.add_command(serve)
 
 
 if __name__ == "__main__":

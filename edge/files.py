@@ -18,6 +18,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        os.fchmod(fd, 0o644)  # mkstemp's 0600 would make a shipped model unreadable to others
         os.close(fd)
     except OSError as exc:
         raise DigitsError(f"cannot write {target}: {exc.strerror or exc}") from None

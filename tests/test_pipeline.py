@@ -27,7 +27,8 @@ def tiny_model(small_mnist, tmp_path_factory):
     from train.fit import TrainConfig, train
 
     out = tmp_path_factory.mktemp("tiny")
-    cfg = TrainConfig(epochs=3, batch_size=64, width=6, subset=6_000, warmup_epochs=0.3, augment=False)
+    cfg = TrainConfig(epochs=3, batch_size=64, width=6, subset=6_000, warmup_epochs=0.3, augment=False,
+                      bn_momentum=0.9)
     return train(small_mnist, out, cfg)
 
 
@@ -72,7 +73,7 @@ def test_gate_trips_on_a_bad_int8_model_and_keeps_the_old_models(tiny_model, sma
     from train.model import build_model
 
     keras.utils.set_random_seed(1)
-    untrained = convert(build_model(width=6), "int8", calibration=small_mnist.x_train)
+    untrained = convert(build_model(width=6, bn_momentum=0.9), "int8", calibration=small_mnist.x_train)
     out = tmp_path / "models"
     out.mkdir()
     (out / model_filename("int8")).write_bytes(b"the old model")

@@ -20,10 +20,10 @@ class AugmentConfig:
     scale: tuple[float, float] = (0.85, 1.12)  # zoom; the segmenter's box is never exact
     aspect: float = 0.10  # independent x/y stretch: narrow and wide writers
     shift_px: float = 2.5  # crop offsets
-    p_bold: float = 0.10  # thick pens and over-exposed ink
-    p_thin: float = 0.10  # fine pens and under-exposed ink
-    p_blur: float = 0.10  # focus and motion blur
-    p_noise: float = 0.10  # sensor noise left after binarisation
+    p_bold: float = 0.15  # thick pens and over-exposed ink
+    p_thin: float = 0.15  # fine pens and under-exposed ink
+    p_blur: float = 0.20  # focus and motion blur
+    p_noise: float = 0.20  # sensor noise left after binarisation
     noise_std: float = 0.08
 
 

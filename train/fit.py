@@ -28,13 +28,14 @@ HISTORY_NAME = "history.json"
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 30
+    epochs: int = 24
     batch_size: int = 256
     peak_lr: float = 3e-3
     warmup_epochs: float = 1.0
     weight_decay: float = 1e-4
     width: int = 24
     dropout: float = 0.25
+    bn_momentum: float = 0.99  # 0.9 for short runs
     seed: int = 7
     subset: int | None = None  # fit on the first N training images only (quick tries, tests)
     augment: bool = True
@@ -77,7 +78,7 @@ def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> Trai
     train_ds = _dataset(x_fit, y_fit, cfg, training=True)
     val_ds = _dataset(data.x_val, data.y_val, cfg, training=False)
 
-    model = build_model(width=cfg.width, dropout=cfg.dropout)
+    model = build_model(width=cfg.width, dropout=cfg.dropout, bn_momentum=cfg.bn_momentum)
     model.summary()
     macs = count_macs(model)
     print(f"{model.count_params():,} parameters, {macs / 1e6:.2f} M multiply-accumulates per image")
