@@ -108,18 +108,17 @@ def pipeline(paths: dict[str, Path], frames: int, backend: str, samples: Path,
                 drawn = time.perf_counter()
                 if i >= WARMUP_FRAMES:
                     t = result.timings_ms
-                    rest = t["total"] - t["segment"] - t["classify"]
+                    rest = (read - decoded) * 1e3 - t["segment"] - t["classify"]  # grouping, checks
                     times[v].append(((decoded - start) * 1e3, t["segment"], t["classify"], rest,
                                      (drawn - read) * 1e3, (drawn - start) * 1e3, len(result.digits)))
         for v in variants:
             a = np.array(times[v])
-            p50 = np.median(a, axis=0)
+            mean = a.mean(axis=0)
+            p50, p90 = np.percentile(a[:, 5], [50, 90])
             results.append(Stages(
-                variant=v, resolution=f"{width}x{height}", frames=len(a),
-                digits_per_frame=float(a[:, 6].mean()),
-                decode_ms=float(p50[0]), segment_ms=float(p50[1]), classify_ms=float(p50[2]),
-                group_ms=float(p50[3]), draw_ms=float(p50[4]), total_ms=float(p50[5]),
-                total_p90_ms=float(np.percentile(a[:, 5], 90)),
-                fps=float(1e3 / a[:, 5].mean()),
+                variant=v, resolution=f"{width}x{height}", frames=len(a), digits_per_frame=float(mean[6]),
+                decode_ms=float(mean[0]), segment_ms=float(mean[1]), classify_ms=float(mean[2]),
+                group_ms=float(mean[3]), draw_ms=float(mean[4]), mean_ms=float(mean[5]),
+                p50_ms=float(p50), p90_ms=float(p90), fps=float(1e3 / mean[5]),
             ))
     return results, None

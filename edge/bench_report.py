@@ -93,12 +93,12 @@ def sections(result: BenchResult) -> list[tuple[str, list[str]]]:
 
     if result.pipeline:
         pipe = [[s.variant, s.resolution, f"{s.digits_per_frame:.1f}", _ms(s.decode_ms), _ms(s.segment_ms),
-                 _ms(s.classify_ms), _ms(s.group_ms), _ms(s.draw_ms), _ms(s.total_ms), _ms(s.total_p90_ms),
-                 f"{s.fps:.0f}"] for s in result.pipeline]
-        out.append(("Pipeline per frame (reader on 1 thread, p50 ms of each stage; group = the rest of "
-                    "the reader's read; total = decode to drawn; FPS at the mean total)",
+                 _ms(s.classify_ms), _ms(s.group_ms), _ms(s.draw_ms), _ms(s.mean_ms), _ms(s.p50_ms),
+                 _ms(s.p90_ms), f"{s.fps:.0f}"] for s in result.pipeline]
+        out.append(("Pipeline per frame (reader on 1 thread; stages are means in ms and add up to the mean "
+                    "frame, decode to drawn; group = the rest of the reader's read; FPS = 1000 / mean)",
                     _table(["model", "frame", "digits", "decode", "segment", "classify", "group", "draw",
-                            "total", "total p90", "FPS"], pipe, "llrrrrrrrrr")))
+                            "mean", "p50", "p90", "FPS"], pipe, "llrrrrrrrrrr")))
     else:
         out.append(("Pipeline per frame", [f"skipped: {result.pipeline_note}"]))
 
@@ -126,8 +126,14 @@ def sections(result: BenchResult) -> list[tuple[str, list[str]]]:
         inst.append([i.extra, f"{i.bytes / 2**20:.0f}", str(len(i.packages)),
                      ", ".join(f"{k} {v / 2**20:.0f}" for k, v in big)
                      + (f"; not installed: {', '.join(i.missing)}" if i.missing else "")])
-    out.append(("Install size (installed distributions, from their RECORD files)",
-                _table(["extra", "MB", "packages", "largest (MB)"], inst, "lrrl")))
+    lines = _table(["extra", "MB", "packages", "largest (MB)"], inst, "lrrl")
+    sizes = {i.extra: i.bytes for i in result.install}
+    if sizes.get("edge") and sizes.get("train"):
+        lines += ["", f"the train extra (which includes edge) is {sizes['train'] / sizes['edge']:.1f}× "
+                      "the edge extra on disk"]
+    out.append(("Install size (installed distributions, from their RECORD files)", lines))
+
+    out.append(("Targets", [f"- {t}" for t in result.targets] or ["- none measured"]))
 
     notes = [f"- {f}" for f in result.findings]
     notes += [f"- WARNING: {w}" for w in result.warnings]
@@ -258,7 +264,7 @@ def _stages_plot(plt, result: BenchResult, path: Path) -> Path:
     for stage, values in stages.items():
         ax.barh(labels, values, left=left, label=stage)
         left = [a + b for a, b in zip(left, values)]
-    ax.set_xlabel("ms per frame (p50 of each stage)")
+    ax.set_xlabel("ms per frame (mean of each stage)")
     ax.set_title("where a frame's time goes")
     ax.legend(fontsize=8)
     return _save(plt, fig, path)

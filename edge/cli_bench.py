@@ -17,6 +17,8 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
               "[default: the shipped edge/models].")
 @click.option("--test-set", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The compact test set `digits data` exports [default: <cache>/mnist-test.npz].")
+@click.option("--samples", "samples_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Images and videos for the pipeline stage [default: the shipped edge/samples].")
 @click.option("--quick", is_flag=True, help="A smoke run of seconds: few rounds, one start-up, no "
               "TensorFlow comparison. Its figures are not for ranking.")
 @click.option("--threads", "threads", type=click.IntRange(1, 256), multiple=True,
@@ -28,7 +30,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
               "goes to stderr).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Where bench.md, bench.json and the PNG plots go.")
-def bench(models_dir, test_set, quick, threads, tensorflow, as_json, out) -> None:
+def bench(models_dir, test_set, samples_dir, quick, threads, tensorflow, as_json, out) -> None:
     """Latency of every model variant, accuracy beside it, the whole pipeline, start-up and memory.
 
     \b
@@ -44,7 +46,8 @@ def bench(models_dir, test_set, quick, threads, tensorflow, as_json, out) -> Non
     from edge.bench import BenchConfig, run
     from edge.bench_report import terminal, to_json, write
 
-    settings = {"models_dir": models_dir, "test_set": test_set, "threads": tuple(sorted(set(threads)))}
+    settings = {"models_dir": models_dir, "test_set": test_set, "samples_dir": samples_dir,
+                "threads": tuple(sorted(set(threads)))}
     if tensorflow is not None:
         settings["tensorflow"] = tensorflow
     config = BenchConfig.quick(**settings) if quick else BenchConfig(**settings)

@@ -106,8 +106,9 @@ def test_pipeline_stages_at_both_resolutions(result):
     assert [(s.variant, s.resolution) for s in result.pipeline] == [
         ("float32", "640x480"), ("int8", "640x480"), ("float32", "1280x720"), ("int8", "1280x720")]
     for s in result.pipeline:
-        assert s.frames == 2 and s.total_ms > 0 and s.fps > 0
-        assert min(s.decode_ms, s.segment_ms, s.classify_ms, s.draw_ms) >= 0
+        assert s.frames == 2 and s.fps > 0 and 0 < s.p50_ms <= s.p90_ms
+        stages = (s.decode_ms, s.segment_ms, s.classify_ms, s.group_ms, s.draw_ms)
+        assert min(stages) >= 0 and sum(stages) == pytest.approx(s.mean_ms, rel=1e-6)  # means add up
     assert result.startup[0].work.startswith("Reader.read")  # start-up reads a sample frame
 
 
@@ -155,7 +156,7 @@ def test_table_structure(result):
     assert text.splitlines()[0].startswith("machine ")
     titles = [title for title, _ in sections(result)]
     assert titles[0].startswith("Variants") and titles[1].startswith("Model latency")
-    assert {"Start-up and memory", "Findings"} <= {t.split(" (")[0] for t in titles}
+    assert {"Start-up and memory", "Targets", "Findings"} <= {t.split(" (")[0] for t in titles}
     latency = dict(sections(result))[titles[1]]
     assert len(latency) == 2 + len(result.latency)  # header, rule, one line per cell
     assert len({line.count("|") for line in latency}) == 1  # every row has every column
@@ -173,7 +174,7 @@ def test_json_schema_and_reports(tiny, tmp_path):
     assert {"variant", "accuracy", "size_bytes", "params", "macs", "delegated"} <= set(data["variants"][0])
     assert {"p50_ms", "p90_ms", "p99_ms", "mean_ms", "stdev_ms", "images_per_s", "gmacs", "ratio", "ratio_lo",
             "ratio_hi", "verdict", "spread"} <= set(data["latency"][0])
-    assert isinstance(data["noisy"], bool) and isinstance(data["findings"], list)
+    assert isinstance(data["noisy"], bool) and isinstance(data["findings"], list) and data["targets"]
     assert data["pipeline"] or data["pipeline_note"]
     assert [s["runtime"] for s in data["startup"]] == ["edge"]
     assert not data["startup"][0]["imported_tensorflow"]
