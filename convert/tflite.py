@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Iterator
 
 import numpy as np
@@ -43,4 +45,5 @@ def convert(model, variant: str, calibration: np.ndarray | None = None) -> bytes
         converter.inference_output_type = tf.int8
     else:
         raise ValueError(f"unknown variant {variant!r}")
-    return converter.convert()
+    with contextlib.redirect_stdout(io.StringIO()):  # Keras prints where it saved a temp copy
+        return converter.convert()

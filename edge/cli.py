@@ -7,6 +7,7 @@ and an exit code here, and nowhere else.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -58,6 +59,12 @@ def data_options(f):
                      help="Where the verified arrays are cached [default: $DIGITS_CACHE, "
                           "else $XDG_CACHE_HOME/digits, else ~/.cache/digits].")(f)
     return f
+
+
+def _quiet_tensorflow() -> None:
+    """TensorFlow's C++ start-up chatter hides the progress bars and tables people read."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
 
 
 def _load(data_source: Path | None, cache_dir: Path | None):
@@ -119,6 +126,7 @@ def train(data_source, cache_dir, epochs, quick, width, batch_size, seed, no_aug
     Keeps the weights of the best validation epoch and writes OUT/digits.keras. The test
     images are not touched: score them with `digits evaluate`.
     """
+    _quiet_tensorflow()
     from train.fit import TrainConfig
     from train.fit import train as fit
 
@@ -157,6 +165,7 @@ def evaluate(model, data_source, cache_dir, reports, no_camera, history, as_json
     """
     import json
 
+    _quiet_tensorflow()
     from train.evaluate import evaluate as run
 
     mnist = _load(data_source, cache_dir)
@@ -193,6 +202,7 @@ def convert(keras_model, data_source, cache_dir, out, max_drop, min_agreement) -
     any variant loses more than --max-drop or agrees less than --min-agreement, nothing is
     written, the old models stay, and the exit code is 1.
     """
+    _quiet_tensorflow()
     from convert.gate import GateLimits
     from convert.run import convert_all
 
