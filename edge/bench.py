@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.card import CARD_NAME, MODELS_DIR, VARIANTS, ModelCard, model_filename
-from edge.errors import ModelError, UsageError
+from edge.errors import DigitsError, ModelError, UsageError
 from edge.interpreter import BACKENDS, Classifier, load_backend
 
 SCHEMA = 1
@@ -134,10 +134,6 @@ class Latency:
     ratio_hi: float | None
     verdict: str  # faster, slower, same (within 3%), unclear (range holds 1), unranked (noisy run), ""
 
-    @property
-    def cell(self) -> tuple[str, str, int, int]:
-        return self.backend, self.kernels, self.threads, self.batch
-
 
 @dataclass(frozen=True)
 class Stages:
@@ -214,8 +210,10 @@ def machine() -> Machine:
         key, _, value = line.partition(":")
         fields.setdefault(key.strip().lower(), value.strip())
     flags = set((fields.get("flags") or fields.get("features") or "").split())
-    cpu = fields.get("model name") or ARM_PARTS.get(fields.get("cpu part", ""), "") \
+    cpu = ARM_PARTS.get(fields.get("cpu part", "")) or fields.get("model name") \
         or platform.processor() or platform.machine()
+    if fields.get("cpu family") and fields.get("model"):  # x86: names the part a hypervisor hides
+        cpu += f" (family {fields['cpu family']}, model {fields['model']})"
     if sys.platform == "darwin":
         try:
             cpu = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True,
@@ -754,7 +752,10 @@ def run(config: BenchConfig, log: Log = print) -> BenchResult:
         runs.append(startup(model, backends[0], config.startup_runs, image, log))
         if config.tensorflow and tensorflow_installed():
             log(f"start-up: {config.startup_runs} fresh TensorFlow process(es) (tf.lite.Interpreter)")
-            runs.append(startup(model, "tensorflow", config.startup_runs, image, log))
+            try:
+                runs.append(startup(model, "tensorflow", config.startup_runs, image, log))
+            except DigitsError as exc:  # a broken TensorFlow must not cost the edge figures
+                startup_note = f"the TensorFlow run failed: {exc}"
         elif not config.tensorflow:
             startup_note = "the TensorFlow comparison was not asked for (--quick or --no-tensorflow)"
         else:
