@@ -109,7 +109,6 @@ class Variant:
     params: int | None
     macs: int | None  # multiply-accumulates per image
     macs_source: str  # "card" or "graph" (counted from the .tflite's conv and dense ops)
-    delegated: str | None  # ops XNNPACK took over, "k/n"
 
 
 @dataclass(frozen=True)
@@ -314,18 +313,12 @@ def describe(variant: str, path: Path, card: ModelCard | None, accuracy: float |
              backend: str) -> Variant:
     entry = card.variants.get(variant) if card else None
     module = load_backend(backend)[1]
-    builtin_ops = _ops(module, path, xnnpack=False)
-    xnn_ops = _ops(module, path, xnnpack=True)
-    delegated = None
-    if builtin_ops and xnn_ops:
-        kept = sum(1 for op in xnn_ops if op["op_name"] != "DELEGATE")
-        delegated = f"{len(builtin_ops) - kept}/{len(builtin_ops)}"
     macs, source = (card.macs, "card") if card and card.macs else (_graph_macs(module, path), "graph")
     return Variant(
         variant=variant, path=str(path), size_bytes=path.stat().st_size,
         input_dtype=Classifier(path, backend=backend).input_dtype, accuracy=accuracy,
         card_accuracy=entry.accuracy if entry else None, params=card.params if card else None,
-        macs=macs, macs_source=source, delegated=delegated,
+        macs=macs, macs_source=source,
     )
 
 
@@ -347,15 +340,6 @@ def _interpreter(module, path: Path, threads: int | None, xnnpack: bool):
     except (ValueError, RuntimeError) as exc:
         raise ModelError(f"{path}: not a readable TFLite model ({exc})") from None
     return interpreter
-
-
-def _ops(module, path: Path, xnnpack: bool) -> list[dict] | None:
-    try:
-        interpreter = _interpreter(module, path, 1, xnnpack)
-        interpreter.allocate_tensors()
-        return list(interpreter._get_ops_details())  # not public, hence the fallback to None
-    except Exception:
-        return None
 
 
 def _graph_macs(module, path: Path) -> int | None:

@@ -171,7 +171,7 @@ def test_json_schema_and_reports(tiny, tmp_path):
     assert data["schema"] == 1
     machine_keys = {"cpu", "arch", "cores", "isa", "governor", "python", "libraries", "load_before"}
     assert machine_keys <= set(data["machine"])
-    assert {"variant", "accuracy", "size_bytes", "params", "macs", "delegated"} <= set(data["variants"][0])
+    assert {"variant", "accuracy", "size_bytes", "params", "macs", "macs_source"} <= set(data["variants"][0])
     assert {"p50_ms", "p90_ms", "p99_ms", "mean_ms", "stdev_ms", "images_per_s", "gmacs", "ratio", "ratio_lo",
             "ratio_hi", "verdict", "spread"} <= set(data["latency"][0])
     assert isinstance(data["noisy"], bool) and isinstance(data["findings"], list) and data["targets"]
