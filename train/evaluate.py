@@ -69,6 +69,8 @@ def evaluate(
     clean_probs = predict(clean_images)
     clean = score(y_test, clean_probs.argmax(axis=1))
     log(report.scores_table(clean, f"{model_path.name}, clean test set"))
+    log("\nconfusion matrix (rows: true digit, columns: predicted)\n"
+        + report.confusion_table(clean.confusion))
 
     camera_scores = None
     if camera:
@@ -78,7 +80,8 @@ def evaluate(
         camera_images = camera_like(x_test)
         camera_probs = predict(camera_images)
         camera_scores = score(y_test, camera_probs.argmax(axis=1))
-        log(f"camera-like test set: accuracy {camera_scores.accuracy:.2%}")
+        log(f"camera-like test set: accuracy {camera_scores.accuracy:.2%} "
+            f"(macro F1 {camera_scores.macro_f1:.4f})")
 
     report_path = None
     if reports_dir is not None:
