@@ -11,12 +11,17 @@ import cv2
 import numpy as np
 
 
-def paper_level(gray: np.ndarray, stroke_px: int) -> np.ndarray:
-    """The paper's brightness under each pixel: ink strokes closed over, then smoothed."""
+def paper_level(gray: np.ndarray, stroke_px: int, smooth_px: int | None = None) -> np.ndarray:
+    """The paper's brightness under each pixel: ink strokes closed over, then smoothed.
+
+    `smooth_px` (default: the closing's own size) is the box blur after the closing; a
+    smaller one follows a shadow's edge more closely, so the edge is not mistaken for ink.
+    """
     k = max(3, 2 * stroke_px + 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     closed = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel)
-    return cv2.blur(closed, (k, k)).astype(np.float32)
+    s = k if smooth_px is None else max(1, smooth_px)
+    return cv2.blur(closed, (s, s)).astype(np.float32)
 
 
 def ink_map(gray: np.ndarray, *, dark_ink: bool = True, stroke_px: int = 8) -> np.ndarray:
@@ -46,10 +51,12 @@ def ink_map_u8(gray: np.ndarray, *, dark_ink: bool = True,
     """`ink_map` in uint8 (0..255) with OpenCV's saturating ops, and the paper level it used.
 
     The same quantity as `ink_map` (1 - gray / paper), about ten times faster than the float
-    version on a Pi-class core; the segmenter runs it on every frame.
+    version on a Pi-class core; the segmenter runs it on every frame. Its paper estimate is
+    smoothed less (a third of the closing), to follow the edges of hard shadows.
     """
     if not dark_ink:
         gray = cv2.bitwise_not(gray)
-    paper = np.maximum(paper_level(gray, stroke_px), 16.0).astype(np.uint8)
+    k = max(3, 2 * stroke_px + 1)
+    paper = np.maximum(paper_level(gray, stroke_px, smooth_px=max(3, k // 3)), 16.0).astype(np.uint8)
     ratio = cv2.divide(gray, paper, scale=255.0)
     return cv2.bitwise_not(ratio), paper

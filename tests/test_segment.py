@@ -17,10 +17,12 @@ from edge.segment import (
     full_res_blob,
     join_pieces,
     plausible,
+    pool_factor,
     remove_lines,
     segment,
+    shrink,
     split_points,
-    working_gray,
+    to_gray,
 )
 
 
@@ -46,19 +48,37 @@ def ink_boxes(page: np.ndarray) -> list[tuple[int, int, int, int]]:
 
 # --- stages alone ------------------------------------------------------------------------------
 
-def test_working_gray_shrinks_wide_frames_and_keeps_small_ones():
-    gray, scale = working_gray(np.zeros((480, 640, 3), np.uint8), 320)
-    assert gray.shape == (240, 320) and gray.dtype == np.uint8 and scale == 0.5
-    gray, scale = working_gray(np.zeros((100, 200), np.uint8), 320)
-    assert gray.shape == (100, 200) and scale == 1.0
-    gray, _ = working_gray(np.zeros((50, 60, 4), np.uint8), 320)  # BGRA
-    assert gray.shape == (50, 60)
+def working_gray(frame: np.ndarray, work_width: int = 320) -> tuple[np.ndarray, float]:
+    gray = to_gray(frame)
+    factor = pool_factor(gray.shape[1], work_width)
+    return shrink(gray, factor, dark=True), 1.0 / factor
+
+
+def test_to_gray_takes_bgr_bgra_grey_and_other_depths():
+    assert to_gray(np.zeros((48, 64, 3), np.uint8)).shape == (48, 64)
+    assert to_gray(np.zeros((48, 64, 4), np.uint8)).shape == (48, 64)
+    assert to_gray(np.zeros((48, 64), np.uint16)).dtype == np.uint8
 
 
 @pytest.mark.parametrize("bad", [np.zeros((0, 0, 3), np.uint8), np.zeros(5, np.uint8), None])
-def test_working_gray_refuses_empty_frames(bad):
+def test_to_gray_refuses_empty_frames(bad):
     with pytest.raises(ImageError):
-        working_gray(bad, 320)
+        to_gray(bad)
+
+
+def test_shrink_keeps_a_one_pixel_stroke_at_full_contrast():
+    assert pool_factor(640, 320) == 2 and pool_factor(1920, 320) == 6 and pool_factor(200, 320) == 1
+    gray = np.full((480, 640), 220, np.uint8)
+    gray[:, 101] = 30  # a fine pen's vertical stroke, one pixel wide
+    gray[301, :] = 30
+    small = shrink(gray, 2, dark=True)
+    assert small.shape == (240, 320)
+    assert small[:, 50].max() == 30 and small[150, :].max() == 30
+    assert np.median(small) == 220
+    light = shrink(255 - gray, 2, dark=False)
+    assert light[:, 50].min() == 225
+    averaged = cv2.resize(gray, (320, 240), interpolation=cv2.INTER_AREA)
+    assert np.median(averaged[:, 50]) > 100  # what averaging would have done to it
 
 
 def test_polarity_follows_the_ink_not_the_light():
@@ -177,7 +197,7 @@ def test_full_res_blob_boxes_in_input_pixels():
     gray, scale = working_gray(page, 320)
     ink, paper = ink_map_u8(gray, stroke_px=8)
     own = (ink[48:82, 98:108] > 40).astype(np.uint8)
-    blob = full_res_blob(page, (98, 48, 10, 34), own, paper, scale, True, 40)
+    blob = full_res_blob(to_gray(page), (98, 48, 10, 34), own, paper, scale, True, 40)
     assert blob is not None
     assert blob.box == (200, 100, 12, 60)
     assert blob.crop.shape == (60, 12) and blob.crop.max() == pytest.approx(1.0)

@@ -1,0 +1,162 @@
+"""`digits read` and `digits camera`: the reader on files, folders, videos and cameras.
+
+The heavy imports (OpenCV, the interpreter) happen inside the commands, so `digits --help`
+and the other verbs stay quick. Errors are raised as DigitsError subclasses and turned into
+one line and an exit code by `edge.cli.DigitsGroup`: 2 for usage mistakes, 1 for a failed read.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def reader_options(f):
+    f = click.option("--model", type=click.Path(path_type=Path), default=None,
+                     help="A .tflite digit model [default: the shipped int8 model].")(f)
+    f = click.option("--backend", type=click.Choice(["auto", "litert", "tflite-runtime", "tensorflow"]),
+                     default="auto", show_default=True, help="Which TFLite interpreter to use.")(f)
+    f = click.option("--threads", type=click.IntRange(1, 64), default=None,
+                     help="Interpreter threads [default: the interpreter's choice].")(f)
+    f = click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+                     help="Drop digits the model is less sure of than this.")(f)
+    return f
+
+
+def _reader(model, backend, threads, min_confidence):
+    from edge.reader import Reader
+
+    return Reader(model=model, backend=backend, threads=threads, min_confidence=min_confidence)
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per image, one per line.")
+@click.option("--save-overlay", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write each image with its boxes and numbers drawn on it to this folder.")
+@reader_options
+def read(paths, as_json, save_overlay, model, backend, threads, min_confidence) -> None:
+    """Find and read the handwritten digits and numbers in image files and folders.
+
+    \b
+    Folders give their images sorted by name. An image that cannot be read is reported on
+    stderr and the rest are read; the exit code is then 1. JSON per image:
+      {"image", "frame", "width", "height", "digits": [{"box": [x, y, w, h], "label",
+       "confidence"}], "numbers": [{"box", "text", "confidence"}],
+       "timings_ms": {"decode", "segment", "classify", "total"}}
+    `total` is the reader's time (segment + classify + grouping); `decode` is the file's.
+    """
+    from edge.errors import DigitsError
+    from edge.reader import to_json
+    from edge.sources import image_paths, read_image
+
+    files = image_paths(paths)  # a missing path is a usage mistake: exit 2 before any work
+    if not files:
+        raise click.UsageError("no images found in the given folders")
+    reader = _reader(model, backend, threads, min_confidence)
+    failed = 0
+    if not as_json:
+        click.echo(f"{'image':<32} {'size':>9}  {'ms':>6}  {'digits':>6}  numbers (confidence)")
+    for path in files:
+        try:
+            image, decode_ms = read_image(path)
+            result = reader.read(image)
+        except DigitsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            failed += 1
+            continue
+        if as_json:
+            click.echo(json.dumps(to_json(result, image=str(path), frame=0, decode_ms=decode_ms)))
+        else:
+            numbers = "  ".join(f"{n.text} ({n.confidence:.2f})" for n in result.numbers) or "-"
+            click.echo(f"{_short(str(path), 32):<32} {result.width:>4}x{result.height:<4}  "
+                       f"{result.timings_ms['total']:6.1f}  {len(result.digits):>6}  {numbers}")
+        if save_overlay is not None:
+            _save_overlay(save_overlay / f"{path.stem}.png", image, result)
+    if failed:
+        click.echo(f"{failed} of {len(files)} images could not be read", err=True)
+        sys.exit(1)
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1):]
+
+
+def _save_overlay(path: Path, image, result, fps: float | None = None) -> None:
+    import cv2
+
+    from edge.files import write_bytes
+    from edge.overlay import draw
+
+    ok, data = cv2.imencode(".png", draw(image, result, fps))
+    if ok:
+        write_bytes(path, data.tobytes())
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--source", default="0", show_default=True,
+              help="Camera index, /dev/videoN, picamera2, a video file, an image or a folder.")
+@click.option("--width", type=click.IntRange(16, 8192), default=640, show_default=True)
+@click.option("--height", type=click.IntRange(16, 8192), default=480, show_default=True)
+@click.option("--fps", type=click.FloatRange(1, 240), default=30, show_default=True,
+              help="Frame rate asked of a camera.")
+@click.option("--headless", is_flag=True, help="No window: print the numbers when they change.")
+@click.option("--max-frames", type=click.IntRange(1), default=None, help="Stop after this many frames.")
+@click.option("--save-overlay", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write every frame's overlay to this folder (frame_000000.png, ...).")
+@reader_options
+def camera(source, width, height, fps, headless, max_frames, save_overlay, model, backend, threads,
+           min_confidence) -> None:
+    """Read numbers live from a camera (or a video, image or folder) with an overlay window.
+
+    With --headless, prints a line whenever the set of numbers on view changes. A video
+    that ends stops the loop; a camera that is not there, or that stops delivering frames
+    after a few retries, is an error (exit 1). Ctrl-C stops.
+    """
+    import cv2
+
+    from edge.errors import UsageError
+    from edge.overlay import draw
+    from edge.sources import open_source
+
+    window = "digits"
+    if not headless:
+        try:
+            cv2.namedWindow(window, cv2.WINDOW_AUTOSIZE)
+        except cv2.error:
+            raise UsageError("this OpenCV has no window support (opencv-python-headless); use "
+                             "--headless, --save-overlay DIR, or `digits serve`") from None
+    reader = _reader(model, backend, threads, min_confidence)
+    shown: tuple[str, ...] | None = None
+    rate, last, count = None, time.perf_counter(), 0
+    with open_source(source, width, height, fps,
+                     on_skip=lambda msg: click.echo(f"error: {msg}", err=True)) as frames:
+        for frame in frames:
+            result = reader.read(frame.image)
+            now = time.perf_counter()
+            instant = 1.0 / max(now - last, 1e-6)
+            rate = instant if rate is None else 0.9 * rate + 0.1 * instant
+            last = now
+            texts = tuple(n.text for n in result.numbers)
+            if headless and texts != shown:
+                click.echo(f"frame {frame.index:>6}  {result.timings_ms['total']:6.1f} ms  "
+                           f"{' '.join(texts) or '-'}")
+                shown = texts
+            if save_overlay is not None:
+                _save_overlay(save_overlay / f"frame_{count:06d}.png", frame.image, result, rate)
+            if not headless:
+                cv2.imshow(window, draw(frame.image, result, rate))
+                if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+                    break
+            count += 1
+            if max_frames is not None and count >= max_frames:
+                break
+    if not headless:
+        cv2.destroyAllWindows()
+    click.echo(f"{count} frames from {source}" + (f", {rate:.1f} FPS" if rate else ""), err=True)

@@ -1,0 +1,137 @@
+"""The reader end to end: JSON schema, one invoke per frame, touching digits, no TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.card import default_model
+from edge.errors import ImageError
+from edge.reader import DigitRead, FrameResult, NumberRead, Reader, to_json
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = Path(os.environ.get("DIGITS_TEST_MODEL") or default_model("int8"))
+needs_model = pytest.mark.skipif(not MODEL.is_file(), reason=f"no shipped model at {MODEL}")
+
+
+@pytest.fixture(scope="module")
+def reader() -> Reader:
+    if not MODEL.is_file():
+        pytest.skip(f"no shipped model at {MODEL}")
+    return Reader(MODEL, threads=1)
+
+
+@pytest.fixture(scope="module")
+def page(mnist) -> tuple[np.ndarray, str]:
+    """Five MNIST test digits (two numbers) drawn dark on a light, unevenly lit page."""
+    picks = {d: int(np.flatnonzero(mnist.y_test == d)[3]) for d in range(10)}
+    page = np.full((480, 640), 225, np.float32)
+    for text, (x0, y0) in (("407", (120, 140)), ("25", (330, 300))):
+        x = x0
+        for ch in text:
+            digit = cv2.resize(mnist.x_test[picks[int(ch)]], (84, 84), interpolation=cv2.INTER_CUBIC)
+            page[y0 : y0 + 84, x : x + 84] -= digit.astype(np.float32) * 0.8
+            x += 62
+    page *= np.linspace(0.7, 1.0, 640, dtype=np.float32)[None, :]
+    return cv2.cvtColor(np.clip(page, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR), "407 25"
+
+
+def test_reads_digits_and_numbers(reader, page):
+    image, text = page
+    result = reader.read(image)
+    assert isinstance(result, FrameResult) and (result.width, result.height) == (640, 480)
+    assert " ".join(n.text for n in result.numbers) == text
+    assert all(isinstance(d, DigitRead) and 0.5 <= d.confidence <= 1 for d in result.digits)
+    assert all(isinstance(n, NumberRead) for n in result.numbers)
+    assert [d.label for d in result.digits] == [4, 0, 7, 2, 5]
+    first = result.numbers[0]
+    assert first.confidence == pytest.approx(np.prod([result.digits[i].confidence for i in first.digits]),
+                                             abs=1e-3)
+    assert set(result.timings_ms) == {"segment", "classify", "total"}
+    assert result.timings_ms["total"] >= result.timings_ms["segment"] + result.timings_ms["classify"]
+
+
+def test_json_has_exactly_the_schema(reader, page):
+    result = reader.read(page[0])
+    obj = json.loads(json.dumps(to_json(result, image="a.png", frame=3, decode_ms=1.5)))
+    assert list(obj) == ["image", "frame", "width", "height", "digits", "numbers", "timings_ms"]
+    assert obj["image"] == "a.png" and obj["frame"] == 3 and (obj["width"], obj["height"]) == (640, 480)
+    assert list(obj["timings_ms"]) == ["decode", "segment", "classify", "total"]
+    assert obj["timings_ms"]["decode"] == 1.5
+    for d in obj["digits"]:
+        assert list(d) == ["box", "label", "confidence"]
+        assert len(d["box"]) == 4 and all(isinstance(v, int) for v in d["box"])
+        assert isinstance(d["label"], int) and isinstance(d["confidence"], float)
+    for n in obj["numbers"]:
+        assert list(n) == ["box", "text", "confidence"] and n["text"].isdigit()
+        x, y, w, h = n["box"]  # the union of its digits' boxes
+        inside = [d["box"] for d in obj["digits"] if x <= d["box"][0] and d["box"][0] + d["box"][2] <= x + w]
+        assert min(b[0] for b in inside) == x and max(b[0] + b[2] for b in inside) == x + w
+
+
+def test_every_crop_of_a_frame_goes_in_one_invoke(reader, page, monkeypatch):
+    calls = []
+    original = reader.classifier.probabilities
+    monkeypatch.setattr(reader.classifier, "probabilities",
+                        lambda images: calls.append(len(images)) or original(images))
+    reader.read(page[0])
+    assert len(calls) == 1 and calls[0] >= 5
+
+
+def test_touching_digits_are_cut(reader, mnist):
+    zero, one = (mnist.x_test[int(np.flatnonzero(mnist.y_test == d)[0])] for d in (3, 8))
+    page = np.full((480, 640), 230, np.float32)
+    for i, digit in enumerate((zero, one)):
+        big = cv2.resize(digit, (112, 112), interpolation=cv2.INTER_CUBIC).astype(np.float32)
+        x = 200 + i * 62  # the two digits' ink overlaps
+        page[150:262, x : x + 112] = np.minimum(page[150:262, x : x + 112], 230 - big * 0.85)
+    image = cv2.cvtColor(page.clip(0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    result = reader.read(image)
+    assert [n.text for n in result.numbers] == ["38"]
+
+
+def test_blank_and_tiny_frames_read_as_nothing(reader):
+    for frame in (np.full((480, 640, 3), 255, np.uint8), np.zeros((1, 1, 3), np.uint8),
+                  np.zeros((480, 640), np.uint8)):
+        result = reader.read(frame)
+        assert result.digits == () and result.numbers == ()
+
+
+def test_not_an_image_is_an_image_error(reader):
+    with pytest.raises(ImageError):
+        reader.read(np.zeros((0, 10, 3), np.uint8))
+    with pytest.raises(ImageError):
+        reader.read("frame.png")
+
+
+@needs_model
+def test_reader_works_when_tensorflow_is_importable_but_raises(tmp_path):
+    fake = tmp_path / "fake" / "tensorflow"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('TensorFlow must not be imported on the edge')\n")
+    script = textwrap.dedent("""
+        import sys
+        import numpy as np, cv2
+        from edge.reader import Reader
+        page = np.full((240, 320, 3), 230, np.uint8)
+        cv2.putText(page, "7", (120, 170), cv2.FONT_HERSHEY_SIMPLEX, 4, (20, 20, 20), 12)
+        result = Reader(sys.argv[1], threads=1).read(page)
+        assert "tensorflow" not in sys.modules or sys.modules["tensorflow"] is None
+        print(len(result.digits), [d.label for d in result.digits])
+    """)
+    env = {"PYTHONPATH": f"{fake.parent}:{ROOT}", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", script, str(MODEL)], capture_output=True, text=True, env=env,
+                         cwd=tmp_path, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("1 [7]")
+    check = subprocess.run([sys.executable, "-c", "import tensorflow"], capture_output=True,
+                           text=True, env=env, cwd=tmp_path, timeout=60)
+    assert "must not be imported" in check.stderr  # the fake really is what `import tensorflow` finds
