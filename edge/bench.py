@@ -76,11 +76,12 @@ class BenchConfig:
     startup_runs: int = 3  # fresh processes per runtime; the median is reported
     tensorflow: bool = True  # compare start-up with full TensorFlow when it is installed
     seed: int = 0
+    label: str = "standard"
 
     @classmethod
     def quick(cls, **overrides) -> BenchConfig:
         settings = dict(rounds=5, latency_budget_s=5.0, warmup_s=0.01, pipeline_frames=8,
-                        startup_runs=1, tensorflow=False)
+                        startup_runs=1, tensorflow=False, label="quick: a smoke run, not for ranking")
         return cls(**{**settings, **overrides})
 
 
@@ -499,35 +500,45 @@ def findings(cells: list[_Cell], rows: list[Latency], variants: list[Variant], n
     """Sentences the table supports, each with its range; nothing that the run did not measure."""
     out = []
     by = {(c.variant, *c.key): c for c in cells}
-    one = min(c.threads for c in cells)
-    backend = cells[0].backend
-    for batch in sorted({c.batch for c in cells}):
-        parts = []
-        for kernels in ("xnnpack", "builtin"):
-            a = by.get(("int8", backend, kernels, one, batch))
-            b = by.get(("float32", backend, kernels, one, batch))
-            if a and b:
-                r, lo, hi = paired_ratio(a, b)
-                parts.append(f"{'XNNPACK' if kernels == 'xnnpack' else 'built-in kernels'} "
-                             f"{r:.2f}× [{lo:.2f}–{hi:.2f}] ({_word(lo, hi, noisy)})")
-        if parts:
-            out.append(f"int8 / float32 latency, batch {batch}, {one} thread: " + "; ".join(parts))
-    out.append(isa_note(machine_))
-    for variant in ("float32", "int8"):
-        a, b = by.get((variant, backend, "builtin", one, 1)), by.get((variant, backend, "xnnpack", one, 1))
-        if a and b:
-            r, lo, hi = paired_ratio(a, b)
-            out.append(f"{variant}: built-in kernels / XNNPACK = {r:.2f}× [{lo:.2f}–{hi:.2f}] at batch 1, "
-                       f"{one} thread")
-    if len({c.threads for c in cells}) > 1:
-        top = max(c.threads for c in cells)
+    one, top = min(c.threads for c in cells), max(c.threads for c in cells)
+    big = max(c.batch for c in cells)
+    backends = list(dict.fromkeys(c.backend for c in cells))
+    kernel_name = {"xnnpack": "XNNPACK", "builtin": "built-in kernels"}
+
+    def pair(a: tuple, b: tuple) -> str | None:
+        if a in by and b in by:
+            r, lo, hi = paired_ratio(by[a], by[b])
+            return f"{r:.2f}× [{lo:.2f}–{hi:.2f}]"
+        return None
+
+    for backend in backends:
+        on = f" on {backend}" if len(backends) > 1 else ""
+        for batch in sorted({c.batch for c in cells}):
+            parts = []
+            for kernels in KERNELS:
+                a, b = ("int8", backend, kernels, one, batch), ("float32", backend, kernels, one, batch)
+                if pair(a, b):
+                    _, lo, hi = paired_ratio(by[a], by[b])
+                    parts.append(f"{kernel_name[kernels]} {pair(a, b)} ({_word(lo, hi, noisy)})")
+            if parts:
+                out.append(f"int8 / float32 latency{on}, batch {batch}, {one} thread: " + "; ".join(parts))
         for variant in ("float32", "int8"):
-            a = by.get((variant, backend, "xnnpack", top, 8))
-            b = by.get((variant, backend, "xnnpack", one, 8))
-            if a and b:
-                r, lo, hi = paired_ratio(a, b)
-                out.append(f"{variant}, XNNPACK, batch 8: {top} threads / {one} = "
-                           f"{r:.2f}× [{lo:.2f}–{hi:.2f}]")
+            a, b = (variant, backend, "builtin", one, 1), (variant, backend, "xnnpack", one, 1)
+            ratio = pair(a, b)
+            if ratio:
+                same = verdict(*paired_ratio(by[a], by[b])[1:], noisy=False) == "same"
+                note = " — the same speed: XNNPACK does not seem to run this model here" if same else ""
+                out.append(f"{variant}{on}: built-in kernels / XNNPACK = {ratio} at batch 1, "
+                           f"{one} thread{note}")
+            ratio = pair((variant, backend, "xnnpack", top, big), (variant, backend, "xnnpack", one, big))
+            if ratio and top > one:
+                out.append(f"{variant}{on}, XNNPACK, batch {big}: {top} threads / {one} = {ratio}")
+    for other in backends[1:]:
+        for variant in ("float32", "int8"):
+            ratio = pair((variant, other, "xnnpack", one, 1), (variant, backends[0], "xnnpack", one, 1))
+            if ratio:
+                out.append(f"{variant}, XNNPACK, batch 1: {other} / {backends[0]} = {ratio}")
+    out.append(isa_note(machine_))
     pick = recommend(rows, variants, noisy)
     if pick:
         out.append(pick)
@@ -637,8 +648,14 @@ def _wanted(requirement: str, extra: str | None) -> bool:
         from packaging.markers import Marker
 
         return Marker(marker).evaluate({"extra": extra or ""})
-    except ImportError:  # without packaging: extras decide, other markers are taken as met
+    except ImportError:  # without packaging: extras and platform equalities decide, the rest is met
         wanted = re.findall(r"extra\s*==\s*['\"]([^'\"]+)['\"]", marker)
+        here = {"platform_system": platform.system(), "sys_platform": sys.platform, "os_name": os.name}
+        for key, op, value in re.findall(r"(platform_system|sys_platform|os_name)\s*(==|!=)\s*['\"]([^'\"]+)",
+                                         marker):
+            if (here[key] == value) != (op == "=="):
+                if " or " not in marker:
+                    return False
         return not wanted or extra in wanted
     except Exception:
         return False
@@ -655,14 +672,13 @@ def install_size(extra: str, project: str = "digits") -> Install:
         if (_normal(name), want) in done:
             continue
         done.add((_normal(name), want))
-        try:
-            dist = metadata.distribution(name)
-        except metadata.PackageNotFoundError:
+        requires = _requires(name, project)
+        if requires is None:
             missing.append(name)
             continue
         if _normal(name) != project and _normal(name) not in seen:
-            seen[_normal(name)] = _dist_bytes(dist)
-        for requirement in dist.requires or []:
+            seen[_normal(name)] = _dist_bytes(metadata.distribution(name))
+        for requirement in requires:
             match = _NAME.match(requirement)
             if not match or not _wanted(requirement, want):
                 continue
@@ -671,6 +687,30 @@ def install_size(extra: str, project: str = "digits") -> Install:
                 todo.append((match.group(1), sub))
     return Install(extra=extra, bytes=sum(seen.values()), packages=dict(sorted(seen.items())),
                    missing=tuple(sorted(set(missing))))
+
+
+def _requires(name: str, project: str) -> list[str] | None:
+    """An installed distribution's requirements (None: not installed). The project itself, run
+    from a checkout without installing it, answers from its pyproject.toml."""
+    try:
+        return metadata.distribution(name).requires or []
+    except metadata.PackageNotFoundError:
+        if _normal(name) != project:
+            return None
+    try:
+        import tomllib
+
+        table = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+        spec = table["project"]
+    except (ImportError, OSError, KeyError, ValueError):
+        return None
+    requires = list(spec.get("dependencies", []))
+    for extra, items in spec.get("optional-dependencies", {}).items():
+        for item in items:
+            requirement, _, marker = item.partition(";")
+            marker = f"({marker.strip()}) and " if marker.strip() else ""
+            requires.append(f'{requirement.strip()}; {marker}extra == "{extra}"')
+    return requires
 
 
 def _dist_bytes(dist) -> int:

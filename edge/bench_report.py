@@ -44,7 +44,7 @@ def _order(row: Latency) -> tuple:
 
 
 def machine_lines(result: BenchResult) -> list[str]:
-    m = result.machine
+    m, c = result.machine, result.config
     libs = " · ".join(f"{k} {v}" for k, v in m.libraries.items())
     load = f"{m.load_before}" if m.load_before is not None else "n/a"
     if m.load_after is not None:
@@ -54,6 +54,8 @@ def machine_lines(result: BenchResult) -> list[str]:
         f"isa       {' '.join(m.isa) or 'n/a'}",
         f"governor  {m.governor or 'not readable'} · load average (1 min) {load}",
         f"software  Python {m.python} · {libs}",
+        f"run       {c['label']}: {c['rounds']} rounds, {c['latency_budget_s']:g} s of timed invokes, "
+        f"{c['pipeline_frames']} frames per pipeline cell, {c['startup_runs']} start-up(s) per runtime",
     ]
 
 
