@@ -234,20 +234,32 @@ def _latency_panel(ax, rows: list[Latency]) -> None:
 
 
 def _accuracy_plot(plt, result: BenchResult, path: Path) -> Path | None:
-    acc = {v.variant: v.accuracy for v in result.variants if v.accuracy is not None}
+    acc = {v.variant: v.accuracy * 100 for v in result.variants if v.accuracy is not None}
     rows = [r for r in result.latency if r.batch == min(x.batch for x in result.latency)
-            and r.threads == min(x.threads for x in result.latency) and r.variant in acc]
+            and r.threads == min(x.threads for x in result.latency) and r.backend == result.latency[0].backend
+            and r.variant in acc]
     if not rows:
         return None
     fig, ax = plt.subplots(figsize=(6, 4))
-    for kernels, marker in (("xnnpack", "o"), ("builtin", "s")):
-        sel = [r for r in rows if r.kernels == kernels]
-        ax.scatter([r.p50_ms for r in sel], [acc[r.variant] * 100 for r in sel], marker=marker,
+    for kernels, marker, offset in (("xnnpack", "o", (3, 4)), ("builtin", "s", (3, -11))):
+        sel = sorted((r for r in rows if r.kernels == kernels), key=lambda r: r.p50_ms)
+        ax.scatter([r.p50_ms for r in sel], [acc[r.variant] for r in sel], marker=marker,
                    label=KERNEL_NAMES[kernels])
+        groups: list[list[Latency]] = []  # points on top of each other share one label
         for r in sel:
-            ax.annotate(r.variant, (r.p50_ms, acc[r.variant] * 100), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points")
-    ax.set_xlabel(f"ms per image (p50, batch {rows[0].batch}, {rows[0].threads} thread)")
+            last = groups[-1][-1] if groups else None
+            if last and acc[last.variant] == acc[r.variant] and r.p50_ms <= last.p50_ms * 1.05:
+                groups[-1].append(r)
+            else:
+                groups.append([r])
+        for g in groups:
+            ax.annotate(", ".join(r.variant for r in g), (g[0].p50_ms, acc[g[0].variant]), fontsize=7,
+                        xytext=offset, textcoords="offset points")
+    low, high = min(acc.values()), max(acc.values())
+    middle, half = (low + high) / 2, max(0.25, (high - low) * 0.75)
+    ax.set_ylim(middle - half, middle + half)  # a 0.01 pp difference must not fill the plot
+    ax.set_xlim(0, max(r.p50_ms for r in rows) * 1.3)
+    ax.set_xlabel(f"ms per image (p50, {rows[0].backend}, batch {rows[0].batch}, {rows[0].threads} thread)")
     ax.set_ylabel("test accuracy, %")
     ax.set_title("accuracy vs latency")
     ax.legend(fontsize=8)
