@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import http.client
 import json
+import signal
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -425,3 +428,115 @@ def test_the_lost_camera_waits_on_stop_not_on_the_backoff(camera):
     stop.set()
     assert finished.wait(5), "a 60 s back-off held up the stop"
     assert capture.status.state == "stopped"
+
+
+# --- a real `digits serve` process --------------------------------------------------------------
+
+def edge_model(folder: Path) -> Path:
+    """The shipped int8 model, or (before one is shipped) a tiny untrained CNN made with TF."""
+    from edge.card import default_model
+
+    shipped = default_model("int8")
+    if shipped.is_file():
+        return shipped
+    pytest.importorskip("tensorflow", reason="no shipped model and no TensorFlow to make a tiny one")
+    import keras
+
+    from convert.tflite import convert
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(10),
+        keras.layers.Softmax(),
+    ])
+    calibration = np.random.default_rng(0).integers(0, 256, (32, 28, 28), dtype=np.uint8)
+    path = folder / "digits_int8.tflite"
+    path.write_bytes(convert(model, "int8", calibration=calibration))
+    return path
+
+
+def write_video(path: Path, frames: int = 30, size: tuple[int, int] = (320, 240), fps: float = 15) -> Path:
+    """A short MJPEG clip of printed digits sliding sideways."""
+    w, h = size
+    page = np.full((h, w, 3), 235, np.uint8)
+    for i, digit in enumerate("3141"):
+        cv2.putText(page, digit, (w // 16 + i * w // 5, h * 2 // 3), cv2.FONT_HERSHEY_SIMPLEX,
+                    h / 100, (20, 20, 20), max(2, h // 30))
+    video = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    for shift in range(frames):
+        video.write(np.roll(page, shift, axis=1))
+    video.release()
+    return path
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> SimpleNamespace:
+    folder = tmp_path_factory.mktemp("serve")
+    return SimpleNamespace(model=edge_model(folder), video=write_video(folder / "clip.avi"))
+
+
+class Served:
+    """`digits serve` in a subprocess; its stderr lines collected as they come."""
+
+    def __init__(self, *args: str):
+        self.proc = subprocess.Popen([str(DIGITS), "serve", *args], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        threading.Thread(target=lambda: self.lines.extend(self.proc.stderr), daemon=True).start()
+
+    def url(self) -> str:
+        line = wait_for(lambda: next((x for x in self.lines if "digits serve: http" in x), None)
+                        or (self.proc.poll() is not None and "exited"), "the server's address")
+        assert line != "exited", f"digits serve exited {self.proc.returncode}: {''.join(self.lines)}"
+        return line.split()[2]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_signal_stops_digits_serve_cleanly(clip, sig):
+    served = Served("--source", str(clip.video), "--loop", "--port", "0", "--model", str(clip.model))
+    try:
+        url = served.url()
+        assert url.startswith("http://127.0.0.1:"), url  # loopback unless --host says otherwise
+        port = int(url.rstrip("/").rsplit(":", 1)[1])
+        latest = wait_for(lambda: (j := get_json(port, "/api/latest")).get("frame", -1) >= 1 and j,
+                          "frames read by the real reader")
+        assert (latest["width"], latest["height"]) == (320, 240)
+        assert latest["image"] == str(clip.video)
+        assert {"decode", "segment", "classify", "total"} <= latest["timings_ms"].keys()
+        assert get(port, "/healthz")[0] == 200
+        sock, f = open_stream(port)
+        assert decode(read_part(f)).shape == (240, 320, 3)
+
+        served.proc.send_signal(sig)
+        assert served.proc.wait(timeout=5) == 0, "".join(served.lines)
+        assert f.read() is not None  # the stream was closed, not left hanging
+        sock.close()
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=LIMIT)
+        assert not [x for x in served.lines if "Traceback" in x], "".join(served.lines)
+    finally:
+        served.stop()
+
+
+def test_a_camera_that_is_not_there_is_one_line_and_exit_1(clip):
+    run = subprocess.run([str(DIGITS), "serve", "--source", "/dev/video99", "--port", "0",
+                          "--model", str(clip.model)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    errors = [x for x in run.stderr.splitlines() if x.startswith("error:")]
+    assert errors == ["error: /dev/video99: no such camera device"], run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_missing_file_is_a_usage_error(clip, tmp_path):
+    run = subprocess.run([str(DIGITS), "serve", "--source", str(tmp_path / "nope.avi"), "--port", "0",
+                          "--model", str(clip.model)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2, run.stderr
+    assert "no such file" in run.stderr and "Traceback" not in run.stderr

@@ -1,0 +1,84 @@
+"""`digits serve`: the live view in a browser (edge/serve.py), on the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from edge.cli_read import reader_options
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+IMAGE_PACE = 2.0  # still images (a file or a folder) are shown this many per second
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--source", required=True,
+              help="picamera2, a camera index or /dev/videoN, a video file, an image or a folder.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. 0.0.0.0 opens the page to the whole network: it has NO "
+                   "authentication, anyone who reaches the port sees the camera.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on (0: any free port; the address is printed).")
+@click.option("--loop", is_flag=True, help="Start a video, image or folder again when it ends.")
+@click.option("--width", type=click.IntRange(16, 8192), default=640, show_default=True,
+              help="Frame width asked of a camera.")
+@click.option("--height", type=click.IntRange(16, 8192), default=480, show_default=True,
+              help="Frame height asked of a camera.")
+@click.option("--fps", type=click.FloatRange(1, 240), default=30, show_default=True,
+              help="Frame rate asked of a camera.")
+@reader_options
+def serve(source, host, port, loop, width, height, fps, model: Path | None, backend, threads,
+          min_confidence) -> None:
+    """Serve the live view: open http://HOST:PORT/ in a browser.
+
+    \b
+    One loop captures, reads and draws; every viewer gets its newest frame, so a slow
+    viewer skips frames and never slows the camera.
+      /              the stream with the numbers read, FPS and the camera's state
+      /stream.mjpg   the overlay as MJPEG (multipart/x-mixed-replace)
+      /api/latest    the latest result as `digits read --json` gives it, plus "camera"
+      /healthz       200 while frames flow, 503 while the camera is lost
+    A camera that fails to open is an error (exit 1); one that stops mid-run is re-opened
+    with back-off while the page says "camera lost". A video plays at its own rate and, with
+    --loop, starts again. SIGTERM or Ctrl-C stops it cleanly (exit 0).
+    """
+    from edge.capture import Capture, is_live, source_opener
+    from edge.reader import Reader
+    from edge.serve import LiveView, reader_process, run_until_stopped
+
+    reader = Reader(model=model, backend=backend, threads=threads, min_confidence=min_confidence)
+    live = is_live(source)
+    capture = Capture(source_opener(source, width, height, fps), live=live, loop=loop)
+    capture.open()  # a camera or file that is not there: one line, exit 1 (or 2), before listening
+    try:
+        view = LiveView(capture, reader_process(reader), host=host, port=port,
+                        pace=None if live else _file_pace(source, fps))
+    except BaseException:
+        capture.close()
+        raise
+
+    def announce(url: str) -> None:
+        click.echo(f"digits serve: {url}  (source {source}; Ctrl-C stops)", err=True)
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            click.echo("warning: listening beyond this machine with no authentication: anyone who "
+                       f"reaches port {view.server.server_address[1]} sees the camera", err=True)
+
+    run_until_stopped(view, announce)
+
+
+def _file_pace(source: str, fallback: float) -> float:
+    """Frames per second to show a file at: a video's own rate, still images IMAGE_PACE."""
+    import cv2
+
+    from edge.sources import VIDEO_SUFFIXES
+
+    path = Path(source)
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        return IMAGE_PACE
+    cap = cv2.VideoCapture(str(path))
+    try:
+        rate = cap.get(cv2.CAP_PROP_FPS)
+    finally:
+        cap.release()
+    return rate if 1 <= rate <= 240 else fallback
