@@ -30,8 +30,8 @@ def scenes(count, levels, seed, out, model, threads, no_fonts, as_json) -> None:
 
     \b
     Digits from MNIST training writers and from the handwriting fonts of Debian's
-    fonts-dkg-handwriting, fonts-breip, fonts-femkeklaver, fonts-bwht, fonts-sjfonts,
-    fonts-rufscript and fonts-comic-neue (whichever are installed). Digit F1 counts a digit
+    fonts-dkg-handwriting, fonts-breip, fonts-bwht, fonts-sjfonts, fonts-rufscript and
+    fonts-comic-neue (whichever are installed). Digit F1 counts a digit
     right when a read box overlaps it with IoU >= 0.5 and the label agrees; a number is
     exact when its text is. Latency is the reader's total per 640x480 frame.
     """
