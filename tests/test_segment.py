@@ -277,7 +277,8 @@ def test_fuzz_frames_never_crash_and_stay_bounded(name, frame):
     for blob in seg.blobs:
         x, y, w, h = blob.box
         assert 0 <= x and 0 <= y and x + w <= frame.shape[1] and y + h <= frame.shape[0]
-        assert blob.crop.shape == (h, w) and np.isfinite(blob.crop).all()
+        pad_h, pad_w = blob.crop.shape[0] - h, blob.crop.shape[1] - w  # thin strokes widened
+        assert pad_h == pad_w and 0 <= pad_h <= h and np.isfinite(blob.crop).all()
         assert len(blob.parts) <= 6
     if name in ("blank", "black"):
         assert seg.blobs == []
@@ -297,3 +298,17 @@ def test_fuzz_random_frames():
                      int(rng.integers(1, 12)))
         seg = segment(frame)
         assert len(seg.blobs) <= SegmentConfig().max_blobs
+
+
+def test_thin_strokes_are_widened_to_mnist_proportions_and_thick_ones_kept():
+    from edge.segment import TARGET_STROKE, stroke_width, thicken
+
+    fine = np.zeros((100, 60), np.float32)
+    cv2.ellipse(fine, (30, 50), (25, 45), 0, 0, 360, 1.0, 2)  # a "0" drawn with a fine pen
+    assert stroke_width(fine) < 0.05 * 100
+    wide = thicken(fine)
+    assert wide.shape[0] - 100 == wide.shape[1] - 60 > 0
+    assert stroke_width(wide) == pytest.approx(TARGET_STROKE * 100, rel=0.3)
+    bold = np.zeros((100, 60), np.float32)
+    cv2.ellipse(bold, (30, 50), (22, 42), 0, 0, 360, 1.0, 12)
+    assert thicken(bold) is bold
