@@ -562,6 +562,9 @@ def isa_note(m: Machine) -> str:
         return (f"CPU features: {listed}. No VNNI: int8 needs a chain of widening multiplies and adds where "
                 "float32 has one FMA, so int8 may not pay on this CPU; on ARM cores "
                 "with dot-product instructions (Pi 5's Cortex-A76: asimddp) it usually does.")
+    if flags & {"asimd", "neon"}:
+        return (f"CPU features: {listed}. No int8 dot-product instructions (asimddp, as on a Pi 4's "
+                "Cortex-A72): int8 kernels use widening NEON multiplies; a Pi 5's Cortex-A76 has asimddp.")
     return f"CPU features: {listed}."
 
 
@@ -589,32 +592,29 @@ def recommend(rows: list[Latency], variants: list[Variant], noisy: bool) -> str 
 
 # --- start-up and memory --------------------------------------------------------------------
 
-def startup(model: Path, backend: str, runs: int, image: Path | None, log: Log) -> Startup:
+def startup(model: Path, backend: str, runs: int, image: Path | None) -> Startup:
     """Launch `python -m edge.bench_probe` `runs` times; the median cold start to first result."""
     command = [sys.executable, "-m", "edge.bench_probe", "--model", str(model), "--backend", backend]
     if image is not None:
         command += ["--image", str(image)]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": _project_path()}
-    reports, walls = [], []
+    reports = []
     for _ in range(runs):
-        start = time.perf_counter()
-        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        line = child.stdout.readline()
-        walls.append(time.perf_counter() - start)
+        env["DIGITS_BENCH_LAUNCHED"] = repr(time.time())  # the child times its first result from here
         try:
-            _, err = child.communicate(timeout=300)
+            done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
         except subprocess.TimeoutExpired:
-            child.kill()
             raise UsageError(f"the start-up probe ({backend}) did not finish in 300 s") from None
-        if child.returncode != 0 or not line.strip():
-            last = (err.strip().splitlines() or ["no output"])[-1]
+        lines = done.stdout.strip().splitlines()
+        if done.returncode != 0 or not lines:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise ModelError(f"the start-up probe ({backend}) failed: {last}")
-        reports.append(json.loads(line))
+        reports.append(json.loads(lines[-1]))
     last = reports[-1]
     median = lambda key: float(np.median([r[key] for r in reports]))  # noqa: E731
     return Startup(
         runtime="tensorflow" if backend == "tensorflow" else "edge", backend=backend, work=last["work"],
-        runs=runs, cold_start_s=float(np.median(walls)), import_s=median("import_s"),
+        runs=runs, cold_start_s=median("since_launch_s"), import_s=median("import_s"),
         load_s=median("load_s"), first_result_s=median("first_result_s"),
         peak_rss_mb=float(np.median([r["peak_rss_bytes"] for r in reports])) / 2**20,
         imported_tensorflow=any(r["imported_tensorflow"] for r in reports),
@@ -773,11 +773,11 @@ def run(config: BenchConfig, log: Log = print) -> BenchResult:
         model = paths.get("int8") or next(iter(paths.values()))
         image = probe_image(samples)
         log(f"start-up: {config.startup_runs} fresh edge process(es)")
-        runs.append(startup(model, backends[0], config.startup_runs, image, log))
+        runs.append(startup(model, backends[0], config.startup_runs, image))
         if config.tensorflow and tensorflow_installed():
             log(f"start-up: {config.startup_runs} fresh TensorFlow process(es) (tf.lite.Interpreter)")
             try:
-                runs.append(startup(model, "tensorflow", config.startup_runs, image, log))
+                runs.append(startup(model, "tensorflow", config.startup_runs, image))
             except DigitsError as exc:  # a broken TensorFlow must not cost the edge figures
                 startup_note = f"the TensorFlow run failed: {exc}"
         elif not config.tensorflow:

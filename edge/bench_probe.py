@@ -3,13 +3,15 @@
 Run as `python -m edge.bench_probe --model M --backend B [--image I]`. It imports nothing
 the runtime does not need, so its peak RSS is the runtime's. With `--backend tensorflow` the
 same work goes through TensorFlow's `tf.lite.Interpreter`, for comparison. Prints one JSON
-line the moment the first result exists; the parent times the launch to that line.
+line once the first result exists, with the wall time since the parent launched it
+(`DIGITS_BENCH_LAUNCHED`, seconds since the epoch): python's own start-up included.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -73,9 +75,11 @@ def main(argv: list[str] | None = None) -> None:
         answer = runtime.classify(digit)[0].label
         work = "Classifier.classify of one 28x28 digit"
     done = time.perf_counter()
+    launched = float(os.environ.get("DIGITS_BENCH_LAUNCHED", "nan"))  # the parent's wall clock at launch
 
     print(json.dumps({
-        "work": work, "answer": answer, "import_s": imported - start, "load_s": loaded - imported,
+        "work": work, "answer": answer, "since_launch_s": time.time() - launched,
+        "import_s": imported - start, "load_s": loaded - imported,
         "first_result_s": done - loaded, "peak_rss_bytes": peak_rss_bytes(),
         "imported_tensorflow": "tensorflow" in sys.modules,
     }), flush=True)
