@@ -219,6 +219,10 @@ from edge.cli_bench import bench  # noqa: E402  (digits bench, issue 6)
 
 main.add_command(bench)
 
+from edge.cli_serve import serve  # noqa: E402  (digits serve, issue 5)
+
+main.add_command(serve)
+
 
 
 if __name__ == "__main__":
