@@ -1,0 +1,107 @@
+"""Soak: 20,000 frames of a generated video through the real loop of `digits serve` (capture with
+--loop, the reader, the overlay, JPEG, the hub) must not grow the process: RSS by less than
+5 MB, and not one thread or file descriptor more. Slow; `make test` runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from edge.capture import Capture, source_opener
+from edge.serve import Hub, LiveView, ReadLoop, reader_process
+from tests.test_serve import edge_model, get, open_stream, read_part, write_video
+
+FRAMES = 20_000
+CLIP = 250  # frames in the clip: it is re-opened 80 times, so a leaked handle would show
+WARM = 2_000  # allocations settle (interpreter batch sizes, OpenCV buffers) before the first sample
+MAX_RSS_GROWTH_KB = 5 * 1024
+
+
+def rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS in /proc/self/status")
+
+
+def fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc to measure")
+def test_20000_frames_grow_nothing(tmp_path):
+    from edge.reader import Reader
+
+    video = write_video(tmp_path / "soak.avi", frames=CLIP, size=(160, 120))
+    # every blob classified and drawn, however unsure the model: the whole path runs each frame
+    process = reader_process(Reader(edge_model(tmp_path), threads=1, min_confidence=0.0))
+    stop = threading.Event()
+    samples: dict[int, tuple[int, int, int]] = {}
+    # the same point of the clip for both samples: mid-clip, the video file open
+    first, last = WARM + CLIP // 2, FRAMES - CLIP // 2
+
+    def counted(frame, index, fps):
+        out = process(frame, index, fps)
+        if index in (first, last):
+            samples[index] = (rss_kb(), threading.active_count(), fds())
+        if index + 1 >= FRAMES:
+            stop.set()
+        return out
+
+    threads_before, fds_before = threading.active_count(), fds()
+    capture = Capture(source_opener(str(video)), live=False, loop=True)
+    capture.open()
+    hub = Hub()
+    loop = ReadLoop(capture, counted, hub, stop)
+    loop.start()
+    loop.join(timeout=600)
+    assert not loop.is_alive(), "20,000 frames took more than 10 minutes"
+    assert loop.error is None, loop.error
+    assert capture.status.state == "stopped"
+    assert len(hub.latest()["digits"]) == 4  # the clip's four digits were found and read
+
+    (rss0, threads0, fds0), (rss1, threads1, fds1) = samples[first], samples[last]
+    print(f"\nRSS {rss0} -> {rss1} kB over {last - first} frames; threads {threads0} -> {threads1}; "
+          f"fds {fds0} -> {fds1}")
+    assert rss1 - rss0 < MAX_RSS_GROWTH_KB, f"RSS grew {(rss1 - rss0) / 1024:.1f} MB"
+    assert threads1 <= threads0, "threads grew"
+    assert fds1 <= fds0, "file descriptors grew"
+    assert (threading.active_count(), fds()) == (threads_before, fds_before), \
+        "the loop left a thread or a file descriptor behind"
+
+
+@pytest.mark.slow
+def test_a_thousand_viewer_connections_leave_nothing_behind(tmp_path):
+    """Viewers come and go (page loads, polls, streams cut off) without threads or fds left over."""
+    from tests.test_serve import FakeCamera, fake_process, wait_for
+
+    camera = FakeCamera()
+    capture = Capture(camera.open, live=True)
+    capture.open()
+    with LiveView(capture, fake_process, port=0) as view:
+        port = view.server.server_address[1]
+        wait_for(lambda: view.hub.latest()["camera"]["frames_read"] > 0, "a frame")
+
+        def churn(n: int) -> None:
+            for i in range(n):
+                if i % 4 == 0:
+                    sock, f = open_stream(port)
+                    read_part(f)
+                    f.close()
+                    sock.close()
+                else:
+                    assert get(port, ("/", "/api/latest", "/healthz")[i % 3])[0] == 200
+
+        churn(100)  # warm up
+        wait_for(lambda: view.hub.latest()["camera"]["viewers"] == 0, "viewers to leave")
+        threads0, fds0, rss0 = threading.active_count(), fds(), rss_kb()
+        churn(1000)
+        wait_for(lambda: view.hub.latest()["camera"]["viewers"] == 0, "viewers to leave")
+        wait_for(lambda: threading.active_count() <= threads0, "handler threads to end")
+        assert fds() <= fds0
+        assert rss_kb() - rss0 < MAX_RSS_GROWTH_KB
