@@ -13,6 +13,7 @@ help:
 	@echo "make lint           ruff"
 	@echo "make ship           copy artifacts/models (all variants + card) into edge/models"
 	@echo "make clean          remove artifacts/ and reports/ (keeps .venv and the data cache)"
+	@echo "make pi-check       prove the Pi install: aarch64 wheels, then digits read under arm64 emulation"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,3 +58,10 @@ clean:
 bench: $(STAMP)
 	$(DIGITS) data
 	$(DIGITS) bench
+
+# Raspberry Pi OS 64-bit: every dependency of `pip install .[edge]` has an aarch64 wheel, and an
+# emulated arm64 Debian bookworm (debootstrap + qemu-user-static, needs root) reads the sample
+# images exactly as this machine does. PI_CHECK_ARGS=--wheels-only skips the emulation.
+.PHONY: pi-check
+pi-check: $(STAMP)
+	$(BIN)/python deploy/pi_check.py $(PI_CHECK_ARGS)
