@@ -65,3 +65,18 @@ bench: $(STAMP)
 .PHONY: pi-check
 pi-check: $(STAMP)
 	$(BIN)/python deploy/pi_check.py $(PI_CHECK_ARGS)
+
+# --- the reader on the shipped samples (issue 4) -------------------------------------------------
+.PHONY: demo scenes samples
+
+demo: $(STAMP)
+	$(DIGITS) read edge/samples --save-overlay reports/demo
+	$(DIGITS) camera --source edge/samples/numbers.mp4 --headless --save-overlay reports/demo/video
+	@echo "overlays in reports/demo/"
+
+scenes: $(STAMP)
+	$(DIGITS) data
+	$(DIGITS) scenes --count 200 --threads 1
+
+samples: $(STAMP)
+	$(BIN)/python -m scenes.samples
