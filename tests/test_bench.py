@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from edge.bench import BenchConfig, run, summarise, verdict
+from edge.bench import BenchConfig, _wanted, run, summarise, thread_counts, verdict
 from edge.bench_report import sections, terminal, to_json
 from edge.cli import main
 
@@ -215,3 +215,10 @@ def test_bench_never_imports_tensorflow(tiny, tmp_path):
 
 def test_result_serialises(result):
     assert json.loads(to_json(result))["latency"][0]["variant"] in ("float32", "int8")
+
+
+def test_thread_counts_and_requirement_markers():
+    assert thread_counts(1) == (1,) and thread_counts(2) == (1, 2) and thread_counts(6) == (1, 2, 4, 6)
+    assert _wanted('numpy>=1.24; extra == "edge"', "edge") and not _wanted('numpy; extra == "edge"', "train")
+    assert not _wanted('colorama; platform_system == "Windows"', None) or sys.platform == "win32"
+    assert _wanted("numpy>=1.23", None)
