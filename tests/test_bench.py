@@ -163,28 +163,6 @@ def test_table_structure(result):
     assert latency[0].count("|") == 14  # 13 columns
 
 
-def test_json_schema_and_reports(tiny, tmp_path):
-    out = CliRunner().invoke(main, ["bench", "--models", str(tiny.models), "--test-set", str(tiny.test_set),
-                                    "--quick", "--threads", "1", "--json", "--out", str(tmp_path)])
-    assert out.exit_code == 0, out.output
-    data = json.loads(out.stdout)
-    assert data["schema"] == 1
-    machine_keys = {"cpu", "arch", "cores", "isa", "governor", "python", "libraries", "load_before"}
-    assert machine_keys <= set(data["machine"])
-    assert {"variant", "accuracy", "size_bytes", "params", "macs", "macs_source"} <= set(data["variants"][0])
-    assert {"p50_ms", "p90_ms", "p99_ms", "mean_ms", "stdev_ms", "images_per_s", "gmacs", "ratio", "ratio_lo",
-            "ratio_hi", "verdict", "spread"} <= set(data["latency"][0])
-    assert isinstance(data["noisy"], bool) and isinstance(data["findings"], list) and data["targets"]
-    assert data["pipeline"] or data["pipeline_note"]
-    assert [s["runtime"] for s in data["startup"]] == ["edge"]
-    assert not data["startup"][0]["imported_tensorflow"]
-    assert [i["extra"] for i in data["install"]] == ["edge", "train"]
-    assert "numpy" in data["install"][0]["packages"]
-    assert (tmp_path / "bench.md").read_text().startswith("# digits bench")
-    assert json.loads((tmp_path / "bench.json").read_text())["schema"] == 1
-    assert not list(tmp_path.glob(".*.part"))  # atomic writes leave nothing behind
-
-
 def test_missing_test_set_and_models_are_one_line_errors(tiny, tmp_path):
     out = CliRunner().invoke(main, ["bench", "--models", str(tiny.models), "--test-set",
                                     str(tmp_path / "none.npz"), "--quick"])
@@ -193,8 +171,9 @@ def test_missing_test_set_and_models_are_one_line_errors(tiny, tmp_path):
     assert out.exit_code == 2 and "no digits_<variant>.tflite" in out.output
 
 
-def test_bench_never_imports_tensorflow(tiny, tmp_path):
-    """Even when it compares with TensorFlow, that runs in a child process."""
+def test_cli_json_schema_reports_and_no_tensorflow(tiny, tmp_path):
+    """`digits bench --json` in a fresh process: the schema, the reports, and TensorFlow never
+    imported, even when the start-up comparison runs it (in a child process of its own)."""
     code = (
         "import json, sys\n"
         "from edge.cli import main\n"
@@ -207,10 +186,24 @@ def test_bench_never_imports_tensorflow(tiny, tmp_path):
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "TENSORFLOW_IMPORTED False" in done.stderr
-    data = json.loads(done.stdout)
+    data = json.loads(done.stdout)  # stdout holds the JSON alone; progress went to stderr
     runtimes = {s["runtime"]: s for s in data["startup"]}
     assert not runtimes["edge"]["imported_tensorflow"]
     assert runtimes["tensorflow"]["imported_tensorflow"]  # the comparison really ran TensorFlow
+
+    assert data["schema"] == 1
+    machine_keys = {"cpu", "arch", "cores", "isa", "governor", "python", "libraries", "load_before"}
+    assert machine_keys <= set(data["machine"])
+    assert {"variant", "accuracy", "size_bytes", "params", "macs", "macs_source"} <= set(data["variants"][0])
+    assert {"p50_ms", "p90_ms", "p99_ms", "mean_ms", "stdev_ms", "images_per_s", "gmacs", "ratio", "ratio_lo",
+            "ratio_hi", "verdict", "spread"} <= set(data["latency"][0])
+    assert isinstance(data["noisy"], bool) and isinstance(data["findings"], list) and data["targets"]
+    assert data["pipeline"] or data["pipeline_note"]
+    assert [i["extra"] for i in data["install"]] == ["edge", "train"]
+    assert "numpy" in data["install"][0]["packages"]
+    assert (tmp_path / "bench.md").read_text().startswith("# digits bench")
+    assert json.loads((tmp_path / "bench.json").read_text())["schema"] == 1
+    assert not list(tmp_path.glob(".*.part"))  # atomic writes leave nothing behind
 
 
 def test_result_serialises(result):
