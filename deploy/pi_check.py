@@ -31,6 +31,10 @@ PI_GLIBC_MINOR = 36
 MIRROR = "http://deb.debian.org/debian"
 STAMP = ".digits-pi-root-complete"
 CONFIDENCE_TOLERANCE = 0.01
+# Installed beside the edge extra on a Pi (deploy/README-pi.md): apt's python3-simplejpeg, which
+# picamera2 imports, is built for bookworm's NumPy 1.24 and fails to import beside the venv's
+# NumPy 2 ("numpy.dtype size changed"); PyPI's wheel in the venv works with NumPy 2.
+PI_EXTRAS = ["simplejpeg"]
 CLEAN_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
              "LANG": "C.UTF-8", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 
@@ -55,7 +59,7 @@ def main() -> int:
     project = build_project_wheel(work / "dist")
     strict = resolve(project, work / "wheels-manylinux_2_17", args.python_version, ["manylinux_2_17_aarch64"])
     pi_tags = [f"manylinux_2_{m}_aarch64" for m in range(17, PI_GLIBC_MINOR + 1)]
-    pi = resolve(project, work / "wheels-pi", args.python_version, pi_tags)
+    pi = resolve(project, work / "wheels-pi", args.python_version, pi_tags, tuple(PI_EXTRAS))
     floors = resolve_floors(work / "wheels-floors", args.python_version, pi_tags)
     say(f"\naarch64 wheels for Python {args.python_version}, no sdist, no compiler:")
     say(f"  {'package':<24} {'manylinux_2_17 only':<20} {f'Pi OS (glibc 2.{PI_GLIBC_MINOR})':<20} "
@@ -96,12 +100,14 @@ def main() -> int:
 
 def build_project_wheel(dist: Path) -> Path:
     shutil.rmtree(dist, ignore_errors=True)
-    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), str(ROOT)])
+    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), str(ROOT)],
+        quiet=True)
     (wheel,) = dist.glob("digits-*.whl")
     return wheel
 
 
-def resolve(project: Path, dest: Path, python: str, platforms: list[str]) -> dict[str, str]:
+def resolve(project: Path, dest: Path, python: str, platforms: list[str],
+            extras: tuple[str, ...] = ()) -> dict[str, str]:
     """pip download the edge extra for aarch64: {distribution: version} of every wheel it took."""
     shutil.rmtree(dest, ignore_errors=True)
     abi = "cp" + python.replace(".", "")
@@ -111,7 +117,7 @@ def resolve(project: Path, dest: Path, python: str, platforms: list[str]) -> dic
     for tag in platforms:
         cmd += ["--platform", tag]
     say(f"resolving digits[edge] for {platforms[0]}{' … ' + platforms[-1] if len(platforms) > 1 else ''}")
-    run(cmd + [f"{project}[edge]"])
+    run(cmd + [f"{project}[edge]", *extras])
     found = {}
     for wheel in sorted(dest.glob("*.whl")):
         name, version, *_, plat = wheel.stem.split("-")
@@ -228,10 +234,14 @@ def read_on_pi(root: Path, project: Path, samples: list[Path], model: Path | Non
     mounted = [root / "proc"] if subprocess.run(
         ["mount", "-t", "proc", "proc", str(root / "proc")], check=False).returncode == 0 else []
     try:
-        say("emulated aarch64: python3 -m venv --system-site-packages, pip install --no-index digits[edge]")
+        say("emulated aarch64: python3 -m venv --system-site-packages, pip install --no-index "
+            f"digits[edge] {' '.join(PI_EXTRAS)}")
         chroot(root, "python3", "-m", "venv", "--system-site-packages", "/opt/digits-check/venv")
         chroot(root, "/opt/digits-check/venv/bin/pip", "install", "--quiet", "--no-index",
-               "--find-links", "/opt/digits-check/wheels", f"digits[edge]=={project.name.split('-')[1]}")
+               "--find-links", "/opt/digits-check/wheels", f"digits[edge]=={project.name.split('-')[1]}",
+               *PI_EXTRAS)
+        chroot(root, "/opt/digits-check/venv/bin/python", "-c",
+               "import numpy, simplejpeg; simplejpeg.encode_jpeg(numpy.zeros((8, 8, 3), numpy.uint8))")
         say("emulated aarch64: digits read --json on the samples")
         out = chroot(root, "/opt/digits-check/venv/bin/digits", "read", "--json", *with_model,
                      *(f"/opt/digits-check/samples/{s.name}" for s in samples), capture=True)
