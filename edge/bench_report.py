@@ -97,7 +97,8 @@ def sections(result: BenchResult) -> list[tuple[str, list[str]]]:
         pipe = [[s.variant, s.resolution, f"{s.digits_per_frame:.1f}", _ms(s.decode_ms), _ms(s.segment_ms),
                  _ms(s.classify_ms), _ms(s.group_ms), _ms(s.draw_ms), _ms(s.mean_ms), _ms(s.p50_ms),
                  _ms(s.p90_ms), f"{s.fps:.0f}"] for s in result.pipeline]
-        out.append(("Pipeline per frame (reader on 1 thread; stages are means in ms and add up to the mean "
+        out.append(("Pipeline per frame (reader on 1 thread over the sample images and video, centre-cropped "
+                    "and resized to each size, JPEG-encoded; stages are means in ms and add up to the mean "
                     "frame, decode to drawn; group = the rest of the reader's read; FPS = 1000 / mean)",
                     _table(["model", "frame", "digits", "decode", "segment", "classify", "group", "draw",
                             "mean", "p50", "p90", "FPS"], pipe, "llrrrrrrrrrr")))
