@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.capture import Backoff, Capture
+from edge.capture import Backoff, Capture, is_live, source_opener
 from edge.errors import SourceError
 from edge.serve import BOUNDARY, LiveView
 
@@ -540,3 +540,108 @@ def test_a_missing_file_is_a_usage_error(clip, tmp_path):
                           "--model", str(clip.model)], capture_output=True, text=True, timeout=60)
     assert run.returncode == 2, run.stderr
     assert "no such file" in run.stderr and "Traceback" not in run.stderr
+
+
+# --- the real edge.sources cameras, with fakes below them: V4L2 (OpenCV) and Picamera2 ----------
+
+def frame_process(frame, index: int, fps: float) -> tuple[dict, np.ndarray]:
+    """fake_process for edge.sources Frames."""
+    return fake_process(frame.image, index, fps)
+
+
+def watch_loss_and_recovery(view: LiveView, camera: FakeCamera) -> None:
+    port = port_of(view)
+    wait_for(lambda: frames_read(port) >= 3, "frames from the camera")
+    camera.plugged.clear()
+    wait_for(lambda: get_json(port, "/api/latest")["camera"]["state"] == "lost", "the loss")
+    assert get(port, "/healthz")[0] == 503
+    camera.plugged.set()
+    back = wait_for(lambda: (j := get_json(port, "/api/latest"))["camera"]["state"] == "live" and j,
+                    "the camera to come back")
+    assert back["camera"]["reconnects"] >= 1
+    before = frames_read(port)
+    wait_for(lambda: frames_read(port) > before + 3, "frames after the recovery")
+
+
+def test_v4l2_camera_lost_and_back(monkeypatch, camera):
+    """`--source 0`: edge.sources' CameraSource over a fake cv2.VideoCapture."""
+    from edge import sources
+
+    asked: dict[int, float] = {}
+
+    class FakeVideoCapture:
+        def __init__(self, device, backend):
+            assert (device, backend) == (0, cv2.CAP_V4L2)
+            self.handle = camera.open() if camera.plugged.is_set() else None
+
+        def isOpened(self) -> bool:
+            return self.handle is not None
+
+        def set(self, prop, value) -> bool:
+            asked[prop] = value
+            return True
+
+        def read(self):
+            frame = self.handle.read() if self.handle else None
+            return frame is not None, frame
+
+        def release(self) -> None:
+            if self.handle is not None:
+                self.handle.close()
+                self.handle = None
+
+    real = sources.CameraSource
+    monkeypatch.setattr(sources, "CameraSource",
+                        lambda device, w, h, fps: real(device, w, h, fps, capture=FakeVideoCapture))
+    capture = Capture(source_opener("0", 320, 240, 15), live=is_live("0"), backoff=Backoff(0.05, 0.2))
+    capture.open()
+    assert asked == {cv2.CAP_PROP_FRAME_WIDTH: 320, cv2.CAP_PROP_FRAME_HEIGHT: 240, cv2.CAP_PROP_FPS: 15}
+    with LiveView(capture, frame_process, port=0) as view:
+        watch_loss_and_recovery(view, camera)
+    assert camera.opens == camera.closes
+
+
+def test_picamera2_lost_and_back(monkeypatch, camera):
+    """`--source picamera2`: edge.sources' PiCameraSource over a fake picamera2 module."""
+    configs: list[dict] = []
+
+    class Picamera2:
+        def __init__(self):
+            if not camera.plugged.is_set():
+                raise RuntimeError("Camera __init__ sequence did not complete.")
+            self.handle = camera.open()
+
+        def create_video_configuration(self, main, controls):
+            return {"main": main, "controls": controls}
+
+        def configure(self, config) -> None:
+            configs.append(config)
+
+        def start(self) -> None:
+            pass
+
+        def capture_array(self, stream):
+            frame = self.handle.read()
+            if frame is None:
+                raise RuntimeError("Camera frontend has timed out!")
+            return frame
+
+        def stop(self) -> None:
+            pass
+
+        def close(self) -> None:
+            self.handle.close()
+
+    monkeypatch.setitem(sys.modules, "picamera2", SimpleNamespace(Picamera2=Picamera2))
+    capture = Capture(source_opener("picamera2"), live=is_live("picamera2"), backoff=Backoff(0.05, 0.2))
+    capture.open()
+    assert configs[0] == {"main": {"size": (640, 480), "format": "RGB888"}, "controls": {"FrameRate": 30.0}}
+    with LiveView(capture, frame_process, port=0) as view:
+        watch_loss_and_recovery(view, camera)
+    assert camera.opens == camera.closes
+
+
+def test_picamera2_not_installed_is_a_source_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "picamera2", None)  # import fails as where it is not installed
+    with pytest.raises(SourceError, match="picamera2 is not installed"):
+        Capture(source_opener("picamera2"), live=True).open()
