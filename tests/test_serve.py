@@ -645,3 +645,40 @@ def test_picamera2_not_installed_is_a_source_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "picamera2", None)  # import fails as where it is not installed
     with pytest.raises(SourceError, match="picamera2 is not installed"):
         Capture(source_opener("picamera2"), live=True).open()
+
+
+def test_a_file_that_ends_stays_on_view():
+    """Without --loop the last frame stays on the page, and the server stays up."""
+    video = FakeFile()
+    capture = Capture(video.open, live=False)
+    capture.open()
+    with LiveView(capture, lambda f, i, fps: fake_process(np.full((120, 160, 3), 90, np.uint8), i, fps),
+                  port=0) as view:
+        port = port_of(view)
+        wait_for(lambda: get_json(port, "/api/latest")["camera"]["state"] == "ended", "the end")
+        assert get_json(port, "/api/latest")["frame"] == 2
+        assert get(port, "/healthz")[0] == 200
+        sock, f = open_stream(port)  # a viewer arriving later still sees the last frame, again and again
+        try:
+            assert decode(read_part(f)).shape == (120, 160, 3)
+            assert decode(read_part(f)).shape == (120, 160, 3)
+        finally:
+            sock.close()
+    assert video.opens == video.closes == 1
+
+
+def test_a_failing_reader_ends_the_server_with_its_error(camera):
+    from edge.errors import DigitsError
+    from edge.serve import run_until_stopped
+
+    def broken(frame, index, fps):
+        if index == 3:
+            raise ValueError("cannot reshape array")
+        return fake_process(frame, index, fps)
+
+    capture = Capture(camera.open, live=True)
+    capture.open()
+    view = LiveView(capture, broken, port=0)
+    with pytest.raises(DigitsError, match="the read loop failed: ValueError: cannot reshape array"):
+        run_until_stopped(view)
+    assert camera.opens == camera.closes == 1
