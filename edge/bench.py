@@ -793,9 +793,23 @@ def run(config: BenchConfig, log: Log = print) -> BenchResult:
     return BenchResult(
         machine=here, config=_jsonable(config), variants=variants, latency=rows, noise=noise, noisy=noisy,
         pipeline=stages, pipeline_note=pipeline_note, startup=runs, startup_note=startup_note,
-        install=install, findings=findings(cells, rows, variants, noisy, here),
+        install=install, findings=findings(cells, rows, variants, noisy, here) + stage_findings(stages, rows),
         targets=targets(stages, runs), warnings=warnings, seconds=time.perf_counter() - started,
     )
+
+
+def stage_findings(stages: list[Stages], rows: list[Latency]) -> list[str]:
+    """The reader's classify stage beside one bare invoke of the model, from the two tables."""
+    out = []
+    for s in (s for s in stages if s.resolution == "640x480"):
+        invoke = next((r for r in rows if r.variant == s.variant and r.kernels == "xnnpack"
+                       and r.threads == 1 and r.batch == max(BATCHES)), None)
+        if invoke:
+            out.append(f"{s.variant}, 640x480: the reader's classify stage takes {s.classify_ms:.2f} ms "
+                       f"per frame ({s.digits_per_frame:.1f} digits found, each cropped and brought to "
+                       f"28x28 first); compare one bare invoke of {invoke.batch} images: "
+                       f"{invoke.p50_ms:.3f} ms (p50)")
+    return out
 
 
 def targets(stages: list[Stages], runs: list[Startup]) -> list[str]:
