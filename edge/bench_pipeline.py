@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from edge.bench import Stages
@@ -32,14 +33,12 @@ def sample_files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
 
 
 def probe_image(folder: Path = SAMPLES_DIR) -> Path | None:
-    """A sample frame for the start-up probe, or None (then it classifies one digit)."""
+    """A sample frame for the start-up probe, or None (then the probe draws a page itself)."""
     images = sample_files(folder, IMAGE_SUFFIXES)
     return images[0] if images else None
 
 
 def _sources(folder: Path) -> list[np.ndarray]:
-    import cv2
-
     frames = [f for f in (cv2.imread(str(p), cv2.IMREAD_COLOR) for p in sample_files(folder, IMAGE_SUFFIXES))
               if f is not None]
     for video in sample_files(folder, VIDEO_SUFFIXES):
@@ -57,8 +56,6 @@ def _sources(folder: Path) -> list[np.ndarray]:
 
 def fit(frame: np.ndarray, width: int, height: int) -> np.ndarray:
     """Centre-crop to the target aspect, then resize: digits keep their shape."""
-    import cv2
-
     h, w = frame.shape[:2]
     if w * height > h * width:  # too wide
         new_w = h * width // height
@@ -72,7 +69,7 @@ def fit(frame: np.ndarray, width: int, height: int) -> np.ndarray:
 
 def pipeline(paths: dict[str, Path], frames: int, backend: str, samples: Path,
              log: Callable[[str], None]) -> tuple[list[Stages], str | None]:
-    """Per-stage p50s and FPS per (variant, resolution), or ([], why it was skipped)."""
+    """Stage means, frame p50/p90 and FPS per (variant, resolution), or ([], why it was skipped)."""
     if frames <= 0:
         return [], "not asked for"
     try:
@@ -86,8 +83,6 @@ def pipeline(paths: dict[str, Path], frames: int, backend: str, samples: Path,
     sources = _sources(samples)
     if not sources:
         return [], f"no sample images or video in {samples}"
-
-    import cv2
 
     readers = {v: Reader(model=paths[v], backend=backend, threads=1) for v in variants}
     results = []
