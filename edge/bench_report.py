@@ -45,7 +45,8 @@ def _order(row: Latency) -> tuple:
 
 def machine_lines(result: BenchResult) -> list[str]:
     m, c = result.machine, result.config
-    libs = " · ".join(f"{k} {v}" for k, v in m.libraries.items())
+    libs = " · ".join(f"{k} {v}" + (" (installed; only the comparison child imports it)" if k == "tensorflow"
+                                    else "") for k, v in m.libraries.items())
     load = f"{m.load_before}" if m.load_before is not None else "n/a"
     if m.load_after is not None:
         load += f" → {m.load_after}"
