@@ -52,12 +52,18 @@ def group(boxes: Sequence[Box]) -> list[list[int]]:
     reading order (top to bottom by row, then left to right)."""
     n = len(boxes)
     links = []
-    for i in range(n):
-        for j in range(n):
-            if i != j:
-                gap = neighbours(boxes[i], boxes[j])
-                if gap is not None:
-                    links.append((gap, i, j))
+    centre = [b[0] + b[2] / 2 for b in boxes]
+    half_widest = max((b[2] for b in boxes), default=0) / 2
+    by_centre = sorted(range(n), key=lambda i: centre[i])
+    for pos, i in enumerate(by_centre):
+        x, _, w, h = boxes[i]
+        reach = x + w + MAX_GAP * MAX_HEIGHT_RATIO * h + half_widest
+        for j in by_centre[pos + 1 :]:  # a right neighbour's centre lies to the right
+            if centre[j] > reach:
+                break  # and no further one can be close enough
+            gap = neighbours(boxes[i], boxes[j])
+            if gap is not None:
+                links.append((gap, i, j))
     right: dict[int, int] = {}
     left: dict[int, int] = {}
     for _gap, i, j in sorted(links):

@@ -175,11 +175,15 @@ def remove_lines(mask: np.ndarray, min_len_x: int, min_len_y: int,
     for axis, length in ((1, min_len_x), (0, min_len_y)):
         if length <= 0 or mask.shape[axis] < length:
             continue
+        # a line of `length` puts that many pixels in some band of 5 rows (columns): if no
+        # band has them, there is no line, and the morphology is skipped
+        counts = cv2.reduce(search, axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+        if np.convolve(counts, np.ones(5, np.int32), "same").max() < length:
+            continue
         thick_k = (1, 5) if axis == 1 else (5, 1)  # (width, height) for OpenCV
-        run_k = (length, 1) if axis == 1 else (1, length)
         thick = cv2.dilate(search, cv2.getStructuringElement(cv2.MORPH_RECT, thick_k))
-        band = cv2.morphologyEx(thick, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, run_k))
-        if not band.any():
+        band = line_band(thick, length, axis)
+        if not band.size:
             continue
         line = cv2.bitwise_and(out, band)
         removed += int(np.count_nonzero(line))
@@ -188,6 +192,14 @@ def remove_lines(mask: np.ndarray, min_len_x: int, min_len_y: int,
         rejoined = cv2.morphologyEx(rest, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, across))
         out = cv2.bitwise_or(rest, cv2.bitwise_and(rejoined, band))
     return out, removed
+
+
+def line_band(thick: np.ndarray, length: int, axis: int) -> np.ndarray:
+    """Where `thick` (0/1) holds an unbroken straight run of `length` along `axis` (1: rows,
+    0: columns): a morphological opening by that line. Empty when there is none."""
+    kernel = np.ones((1, length) if axis == 1 else (length, 1), np.uint8)
+    band = cv2.morphologyEx(thick, cv2.MORPH_OPEN, kernel)
+    return band if cv2.countNonZero(band) else band[:0]
 
 
 @dataclass(frozen=True)
@@ -346,23 +358,23 @@ def full_res_blob(gray: np.ndarray, box: Box, mask: np.ndarray, paper: np.ndarra
     if inv != 1.0:
         paper_full = cv2.resize(paper_full, size, interpolation=cv2.INTER_LINEAR)
         own = cv2.resize(own, size, interpolation=cv2.INTER_LINEAR)
-    ratio = cv2.divide(region, paper_full, scale=1.0, dtype=cv2.CV_32F)
-    ink = np.subtract(1.0, ratio, out=ratio)
-    ink[own < 64] = 0.0  # other blobs' ink, and the paper
-
-    threshold = level / 255.0
-    solid = ink > threshold
-    rows = np.flatnonzero(solid.any(axis=1))
-    if len(rows) == 0:
+    # uint8 throughout: ink = 255 * (1 - gray / paper), other blobs' ink and the paper at 0
+    ink = cv2.bitwise_not(cv2.divide(region, paper_full, scale=255.0))
+    ink = cv2.bitwise_and(ink, cv2.threshold(own, 64, 255, cv2.THRESH_BINARY)[1])
+    solid = cv2.threshold(ink, level, 255, cv2.THRESH_BINARY)[1]
+    tx0, ty0, tw, th = cv2.boundingRect(solid)
+    if tw == 0 or th == 0:
         return None
-    cols = np.flatnonzero(solid.any(axis=0))
-    ty0, ty1, tx0, tx1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    tx1, ty1 = tx0 + tw, ty0 + th
     crop = ink[ty0:ty1, tx0:tx1]
     # strokes at full strength like MNIST's, paper noise at 0: a ramp from half the level up
     # to the typical stroke core
-    core = float(crop[solid[ty0:ty1, tx0:tx1]].mean())
-    low = 0.5 * threshold
-    crop = np.clip((crop - low) * (1.0 / max(core - low, 1e-3)), 0.0, 1.0)
+    core = cv2.mean(crop, mask=solid[ty0:ty1, tx0:tx1])[0]
+    low = 0.5 * level
+    crop = crop.astype(np.float32)
+    crop -= low
+    crop *= 1.0 / max(core - low, 1.0)
+    np.clip(crop, 0.0, 1.0, out=crop)
     return Blob((X0 + tx0, Y0 + ty0, tx1 - tx0, ty1 - ty0), thicken(crop))
 
 
@@ -403,8 +415,9 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
     if min(full.shape) < MIN_SIDE * factor:  # a sliver cannot hold a digit
         return Segmentation([], "dark", 0.0, scale, 0, 0)
     polarity = config.polarity
-    if polarity not in ("dark", "light"):
-        polarity = choose_polarity(np.ascontiguousarray(full[::factor, ::factor]))
+    if polarity not in ("dark", "light"):  # a vote: a coarse thumbnail has plenty of pixels
+        step = 2 * factor if min(full.shape) >= 4 * MIN_SIDE * factor else factor
+        polarity = choose_polarity(np.ascontiguousarray(full[::step, ::step]), window=15)
     dark = polarity == "dark"
     gray = shrink(full, factor, dark)
     h, w = gray.shape
