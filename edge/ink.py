@@ -57,6 +57,9 @@ def ink_map_u8(gray: np.ndarray, *, dark_ink: bool = True,
     if not dark_ink:
         gray = cv2.bitwise_not(gray)
     k = max(3, 2 * stroke_px + 1)
-    paper = np.maximum(paper_level(gray, stroke_px, smooth_px=max(3, k // 3)), 16.0).astype(np.uint8)
+    # the closing takes local maxima, which sensor noise pushes up: estimate from a lightly
+    # blurred copy so the paper level is the paper's, not its brightest grain
+    calm = cv2.blur(gray, (3, 3))
+    paper = np.maximum(paper_level(calm, stroke_px, smooth_px=max(3, k // 3)), 16.0).astype(np.uint8)
     ratio = cv2.divide(gray, paper, scale=255.0)
     return cv2.bitwise_not(ratio), paper

@@ -40,6 +40,7 @@ from edge.ink import ink_map_u8
 
 Box = tuple[int, int, int, int]  # x, y, w, h
 MIN_SIDE = 8  # frames smaller than this (at the working size) hold no digit
+NOISY = 2.0  # sensor noise (grey levels) above which blocks are averaged, not min-pooled
 SPLIT_WIDTH = 1.0  # blobs wider than this times their height may be touching digits
 FRAGMENT = 0.5  # a piece under this fraction of a neighbour's height beside it is part of it
 THIN_STROKE = 0.076  # strokes thinner than this fraction of the digit's size are widened ...
@@ -100,14 +101,32 @@ def pool_factor(width: int, work_width: int) -> int:
     return max(1, int(round(width / max(1, work_width))))
 
 
-def shrink(gray: np.ndarray, factor: int, dark: bool) -> np.ndarray:
+def noise_level(gray: np.ndarray) -> float:
+    """The sensor noise's standard deviation in grey levels, from the median deviation of
+    each pixel from its 3x3 neighbourhood (robust to the ink and edges, which are few)."""
+    sample = np.ascontiguousarray(gray[::2, ::2]) if min(gray.shape) >= 64 else gray
+    residual = cv2.absdiff(sample, cv2.blur(sample, (3, 3)))
+    cdf = cv2.calcHist([residual], [0], None, [256], [0, 256]).ravel().cumsum()
+    half = 0.5 * cdf[-1]
+    v = int(np.searchsorted(cdf, half))  # the median's bin, then linear within it
+    below = cdf[v - 1] if v > 0 else 0.0
+    median = v - 0.5 + (half - below) / max(cdf[v] - below, 1.0)
+    return float(1.4826 * median / 0.943)  # MAD -> sigma; a 3x3 mean takes 1/9 of the pixel itself
+
+
+def shrink(gray: np.ndarray, factor: int, dark: bool, noisy: bool = False) -> np.ndarray:
     """Shrink by `factor`, keeping each block's inkiest pixel (darkest for dark ink).
 
     Averaging would fade a fine pen's one-pixel stroke to a grey the threshold may miss;
     taking the block's extreme keeps every stroke at full contrast at a quarter the cost.
+    On a `noisy` frame the extreme is the noise's instead, so there the blocks are averaged.
     """
     if factor == 1:
         return gray
+    if noisy:
+        h, w = gray.shape
+        size = (max(1, -(-w // factor)), max(1, -(-h // factor)))
+        return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     kernel = np.ones((factor, factor), np.uint8)
     pooled = cv2.erode(gray, kernel, anchor=(0, 0)) if dark else cv2.dilate(gray, kernel, anchor=(0, 0))
     return np.ascontiguousarray(pooled[::factor, ::factor])
@@ -419,7 +438,7 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
         step = 2 * factor if min(full.shape) >= 4 * MIN_SIDE * factor else factor
         polarity = choose_polarity(np.ascontiguousarray(full[::step, ::step]), window=15)
     dark = polarity == "dark"
-    gray = shrink(full, factor, dark)
+    gray = shrink(full, factor, dark, noisy=noise_level(full) >= NOISY)
     h, w = gray.shape
     ink, paper = ink_map_u8(gray, dark_ink=dark, stroke_px=stroke_px_for(h))
     strong, weak, level = binarise(ink, config.ink_floor)

@@ -312,3 +312,21 @@ def test_thin_strokes_are_widened_to_mnist_proportions_and_thick_ones_kept():
     bold = np.zeros((100, 60), np.float32)
     cv2.ellipse(bold, (30, 50), (22, 42), 0, 0, 360, 1.0, 12)
     assert thicken(bold) is bold
+
+
+def test_noise_level_measures_sensor_noise_and_ignores_ink():
+    from edge.segment import noise_level
+
+    rng = np.random.default_rng(0)
+    for sigma in (2, 5, 10):
+        page = np.clip(180 + rng.normal(0, sigma, (480, 640)), 0, 255).astype(np.uint8)
+        assert noise_level(page) == pytest.approx(sigma, rel=0.15)
+    assert noise_level(to_gray(page_with_text())) < 0.5  # clean strokes are not noise
+
+
+def test_noisy_frames_are_averaged_not_min_pooled():
+    rng = np.random.default_rng(0)
+    page = np.clip(200 + rng.normal(0, 8, (480, 640)), 0, 255).astype(np.uint8)
+    pooled, averaged = shrink(page, 2, True), shrink(page, 2, True, noisy=True)
+    assert averaged.shape == pooled.shape == (240, 320)
+    assert pooled.mean() < 195 and abs(averaged.mean() - 200) < 1  # the minimum chases the noise
