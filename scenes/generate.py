@@ -208,11 +208,13 @@ def layout(bank: GlyphBank, level: str, rng: np.random.Generator) -> list[list[_
         for _try in range(60):
             x0 = int(rng.integers(margin, WIDTH - margin - total_w + 1))
             y0 = int(rng.integers(margin, HEIGHT - margin - total_h + 1))
-            pad = int(0.6 * height)
+            # each number keeps half its digit height clear all round, so two numbers of a
+            # height are at least a digit's height apart, as people space separate numbers
+            pad = int(0.5 * height)
             box = (x0 - pad, y0 - pad, x0 + total_w + pad, y0 + total_h + pad)
             if all(box[2] <= t[0] or t[2] <= box[0] or box[3] <= t[1] or t[3] <= box[1]
                    for t in taken):
-                taken.append((x0, y0, x0 + total_w, y0 + total_h))
+                taken.append(box)
                 break
         else:
             continue
