@@ -60,8 +60,12 @@ class Classifier:
     """A digit classifier over one .tflite file: 28x28 [0,1] images in, predictions out."""
 
     def __init__(self, model_path: str | Path, backend: str = "auto", threads: int | None = None,
-                 xnnpack: bool = True):
+                 xnnpack: bool = True, exact_batch: bool = False):
         self.model_path = Path(model_path)
+        # exact_batch: resize to exactly n every time n changes. Re-allocating is cheaper than
+        # running padding images when n varies from frame to frame (the reader: 7 crops, then
+        # 9); a power of two suits callers whose n repeats.
+        self.exact_batch = exact_batch
         if not self.model_path.is_file():
             raise UsageError(f"{self.model_path}: no such model file")
         self.backend, module = load_backend(backend)
@@ -99,7 +103,7 @@ class Classifier:
 
     def _ensure_batch(self, n: int) -> None:
         """Resize to the next power of two at or above n, so a frame rarely re-allocates."""
-        want = 1 << max(0, (n - 1).bit_length())
+        want = n if self.exact_batch else 1 << max(0, (n - 1).bit_length())
         if want != self._batch:
             self._interpreter.resize_tensor_input(self._input["index"], [want, *self._pixel_shape])
             self._interpreter.allocate_tensors()

@@ -79,7 +79,8 @@ class Reader:
         if model is None and not path.is_file():
             raise ModelError(f"{path}: the shipped model is missing (run `make train convert ship`, "
                              "or pass --model)")
-        self.classifier = Classifier(path, backend=backend, threads=threads, xnnpack=xnnpack)
+        self.classifier = Classifier(path, backend=backend, threads=threads, xnnpack=xnnpack,
+                                     exact_batch=True)
         self.min_confidence = min_confidence
         self.segment_config = segment_config
 
