@@ -32,6 +32,10 @@ def reader_options(f):
 def _reader(model, backend, threads, min_confidence):
     from edge.reader import Reader
 
+    if threads is not None:  # the segmenter's OpenCV calls keep to the same budget
+        import cv2
+
+        cv2.setNumThreads(threads)
     return Reader(model=model, backend=backend, threads=threads, min_confidence=min_confidence)
 
 
@@ -132,11 +136,12 @@ def camera(source, width, height, fps, headless, max_frames, save_overlay, model
         except cv2.error:
             raise UsageError("this OpenCV has no window support (opencv-python-headless); use "
                              "--headless, --save-overlay DIR, or `digits serve`") from None
-    reader = _reader(model, backend, threads, min_confidence)
     shown: tuple[str, ...] | None = None
     rate, last, count = None, time.perf_counter(), 0
+    # the source first: a camera that is not there fails before the model is loaded
     with open_source(source, width, height, fps,
                      on_skip=lambda msg: click.echo(f"error: {msg}", err=True)) as frames:
+        reader = _reader(model, backend, threads, min_confidence)
         for frame in frames:
             result = reader.read(frame.image)
             now = time.perf_counter()

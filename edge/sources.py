@@ -19,6 +19,7 @@ an ImageError, a camera that is not there or stops delivering a SourceError (exi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -115,6 +116,21 @@ def read_image(path: str | os.PathLike) -> tuple[np.ndarray, float]:
 
 # --- sources -----------------------------------------------------------------------------------
 
+@contextlib.contextmanager
+def quiet_opencv():
+    """Silence OpenCV's own log lines (e.g. "can't open camera by index") for a moment."""
+    logging = getattr(getattr(cv2, "utils", None), "logging", None)
+    if logging is None:
+        yield
+        return
+    before = logging.getLogLevel()
+    logging.setLogLevel(logging.LOG_LEVEL_ERROR)
+    try:
+        yield
+    finally:
+        logging.setLogLevel(before)
+
+
 class Source:
     """An iterator of frames that owns a device or file; close it (or use `with`)."""
 
@@ -159,7 +175,8 @@ class VideoSource(Source):
     def __init__(self, path: Path, capture: Callable = cv2.VideoCapture):
         self.name = str(path)
         self._index = 0
-        self._cap = capture(str(path))
+        with quiet_opencv():
+            self._cap = capture(str(path))
         if not self._cap.isOpened():
             raise SourceError(f"{path}: not a video OpenCV can open")
 
@@ -197,7 +214,8 @@ class CameraSource(Source):
         if isinstance(self.device, str) and not os.path.exists(self.device):
             raise SourceError(f"{self.device}: no such camera device")
         backend = getattr(cv2, "CAP_V4L2", 200)
-        cap = self._capture(self.device, backend)
+        with quiet_opencv():  # its own warnings would repeat our one-line error
+            cap = self._capture(self.device, backend)
         if not cap.isOpened():
             cap.release()
             raise SourceError(f"{self.name}: camera is not there or is busy")
