@@ -40,6 +40,7 @@ from edge.ink import ink_map_u8
 
 Box = tuple[int, int, int, int]  # x, y, w, h
 MIN_SIDE = 8  # frames smaller than this (at the working size) hold no digit
+WEAK = 0.75  # the hysteresis low threshold, as a fraction of the strong one
 NOISY = 2.0  # sensor noise (grey levels) above which blocks are averaged, not min-pooled
 SPLIT_WIDTH = 1.0  # blobs wider than this times their height may be touching digits
 FRAGMENT = 0.5  # a piece under this fraction of a neighbour's height beside it is part of it
@@ -167,14 +168,14 @@ def stroke_px_for(height: int) -> int:
 def binarise(ink: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray, int]:
     """(strong mask, weak mask, level): Otsu's threshold on the ink map, never below `floor`.
 
-    The weak mask (half the level) keeps faint parts of strokes; the caller keeps only weak
+    The weak mask (WEAK of the level) keeps faint parts of strokes; the caller keeps only weak
     pieces that hold some strong ink (hysteresis), which joins broken strokes without
     admitting faint smudges on their own.
     """
     otsu, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     level = int(max(otsu, floor * 255))
     strong = (ink > level).view(np.uint8)
-    weak = (ink > level // 2 + level // 4).view(np.uint8)
+    weak = (ink > int(level * WEAK)).view(np.uint8)
     return strong, weak, level
 
 
