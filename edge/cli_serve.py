@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from edge.cli_read import reader_options
+from edge.cli_read import _reader, reader_options
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 IMAGE_PACE = 2.0  # still images (a file or a folder) are shown this many per second
@@ -44,14 +44,13 @@ def serve(source, host, port, loop, width, height, fps, model: Path | None, back
     --loop, starts again. SIGTERM or Ctrl-C stops it cleanly (exit 0).
     """
     from edge.capture import Capture, is_live, source_opener
-    from edge.reader import Reader
     from edge.serve import LiveView, reader_process, run_until_stopped
 
-    reader = Reader(model=model, backend=backend, threads=threads, min_confidence=min_confidence)
     live = is_live(source)
     capture = Capture(source_opener(source, width, height, fps), live=live, loop=loop)
-    capture.open()  # a camera or file that is not there: one line, exit 1 (or 2), before listening
+    capture.open()  # a camera or file that is not there: one line and exit 1 (or 2), before the model
     try:
+        reader = _reader(model, backend, threads, min_confidence)
         view = LiveView(capture, reader_process(reader), host=host, port=port,
                         pace=None if live else _file_pace(source, fps))
     except BaseException:
