@@ -135,3 +135,19 @@ def test_reader_works_when_tensorflow_is_importable_but_raises(tmp_path):
     check = subprocess.run([sys.executable, "-c", "import tensorflow"], capture_output=True,
                            text=True, env=env, cwd=tmp_path, timeout=60)
     assert "must not be imported" in check.stderr  # the fake really is what `import tensorflow` finds
+
+
+def test_overlay_draws_on_a_copy_with_labels_inside_the_frame():
+    from edge.overlay import draw
+
+    frame = np.full((120, 160, 3), 200, np.uint8)
+    before = frame.copy()
+    digits = (DigitRead((0, 0, 20, 30), 4, 0.99, 9, 0.01), DigitRead((140, 95, 20, 25), 7, 0.9, 1, 0.05))
+    numbers = (NumberRead((0, 0, 20, 30), "4", 0.99, (0,)), NumberRead((140, 95, 20, 25), "7", 0.9, (1,)))
+    result = FrameResult(160, 120, digits, numbers, {"segment": 1.0, "classify": 1.0, "total": 2.0})
+    out = draw(frame, result, fps=29.7)
+    assert np.array_equal(frame, before)  # drawing never touches the frame it is given
+    assert out.shape == frame.shape and out.dtype == np.uint8
+    assert (out != frame).any(axis=2).sum() > 500
+    grey = draw(frame[..., 0], result)  # grey frames come back as BGR
+    assert grey.shape == (120, 160, 3)
