@@ -116,6 +116,7 @@ class ReadLoop(threading.Thread):
         self.error: BaseException | None = None
         self._last_shown: np.ndarray | None = None
         self._fps = 0.0
+        self._last: float | None = None  # when the previous frame came; None after a loss
         capture.on_status = self._on_status
 
     def run(self) -> None:
@@ -129,19 +130,19 @@ class ReadLoop(threading.Thread):
             self.capture.close()
 
     def _run(self) -> None:
-        index, last = 0, None
+        index = 0
         for frame in self.capture.frames(self.stop):
             now = time.monotonic()
-            if last is not None:
-                period = now - last
+            if self._last is not None:
+                period = now - self._last
                 if self.pace and period < 1.0 / self.pace:
                     if self.stop.wait(1.0 / self.pace - period):
                         break
                     now = time.monotonic()
-                    period = now - last
+                    period = now - self._last
                 rate = 1.0 / max(period, 1e-6)
                 self._fps = rate if self._fps == 0.0 else 0.9 * self._fps + 0.1 * rate
-            last = now
+            self._last = now
             result, shown = self.process(frame, index, self._fps)
             self._last_shown = shown
             self.hub.publish(encode_jpeg(shown), result, self._fps)
@@ -151,7 +152,8 @@ class ReadLoop(threading.Thread):
         self.hub.set_camera(status)
         if status.state == "lost" and self._last_shown is not None:
             self.hub.publish(encode_jpeg(banner(self._last_shown, "camera lost - retrying")), None, 0.0)
-            self._fps = 0.0
+        if status.state == "lost":
+            self._fps, self._last = 0.0, None  # the outage is not a frame period
 
 
 def encode_jpeg(frame: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
