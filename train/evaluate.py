@@ -83,6 +83,8 @@ def evaluate(
         log(f"camera-like test set: accuracy {camera_scores.accuracy:.2%} "
             f"(macro F1 {camera_scores.macro_f1:.4f})")
 
+    fonts = _other_writers(predict, log) if camera else None
+
     report_path = None
     if reports_dir is not None:
         stem = model_path.stem
@@ -102,6 +104,8 @@ def evaluate(
                                  f"{model_path.name}, camera-like")
             sections += [report.scores_table(camera_scores, "Camera-like test set"),
                          f"![camera-like mistakes]({stem}-camera-mistakes.png)"]
+        if fonts is not None:
+            sections.append(fonts)
         if history_path is not None and history_path.is_file():
             history = json.loads(history_path.read_text())["history"]
             report.plot_history(history, reports_dir / "training-curves.png")
@@ -110,3 +114,24 @@ def evaluate(
         report.write_markdown(report_path, sections)
         log(f"report: {report_path}")
     return EvaluationResult(model_path, clean, camera_scores, report_path)
+
+
+def _other_writers(predict: Predictor, log: Callable[[str], None]) -> str | None:
+    """Accuracy on digits written by the installed handwriting fonts, as a Markdown table."""
+    from train.other_writers import font_digits
+
+    fonts = font_digits()
+    if fonts is None:
+        log("no handwriting fonts installed (apt-get install fonts-dkg-handwriting …): "
+            "skipping the other-writers check")
+        return None
+    predicted = predict(fonts.images).argmax(axis=1)
+    overall = float((predicted == fonts.labels).mean())
+    lines = [f"## Other writers: {len(set(fonts.fonts))} handwriting fonts, "
+             f"{len(fonts.labels):,} digits, accuracy {overall:.2%}", "",
+             "| font | accuracy |", "|---|---:|"]
+    for name in sorted(set(fonts.fonts)):
+        mine = fonts.fonts == name
+        lines.append(f"| {name} | {(predicted[mine] == fonts.labels[mine]).mean():.1%} |")
+    log(f"other writers (handwriting fonts): accuracy {overall:.2%} on {len(fonts.labels):,} digits")
+    return "\n".join(lines)
