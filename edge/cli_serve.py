@@ -40,8 +40,9 @@ def serve(source, host, port, loop, width, height, fps, model: Path | None, back
       /api/latest    the latest result as `digits read --json` gives it, plus "camera"
       /healthz       200 while frames flow, 503 while the camera is lost
     A camera that fails to open is an error (exit 1); one that stops mid-run is re-opened
-    with back-off while the page says "camera lost". A video plays at its own rate and, with
-    --loop, starts again. SIGTERM or Ctrl-C stops it cleanly (exit 0).
+    with back-off while the page says "camera lost"; one that hangs without an error for a
+    minute ends the process (exit 1) for systemd to restart. A video plays at its own rate
+    and, with --loop, starts again. SIGTERM or Ctrl-C stops it cleanly (exit 0).
     """
     from edge.capture import Capture, is_live, source_opener
     from edge.serve import LiveView, reader_process, run_until_stopped

@@ -10,6 +10,10 @@ mjpeg_server example), with no globals, loopback unless asked, and a clean stop 
     /stream.mjpg   multipart/x-mixed-replace JPEG frames with the overlay drawn
     /api/latest    the latest result, as `digits read --json` prints it, plus "camera"
     /healthz       200 while frames flow (or a file has ended), 503 while the camera is lost
+
+A camera that fails is re-opened with back-off (edge.capture); one whose read hangs in its
+driver instead is reported lost after STALL_S and, after WATCHDOG_S, ends the process with
+exit 1 so that systemd starts it afresh.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import cv2
 import numpy as np
 
 from edge.capture import CameraStatus, Capture
-from edge.errors import DigitsError
+from edge.errors import DigitsError, SourceError
 
 # frame, its index, the loop's FPS -> (the result as `digits read --json` gives it, the frame to show)
 Process = Callable[[np.ndarray, int, float], tuple[dict, np.ndarray]]
@@ -38,12 +42,15 @@ BOUNDARY = "digitsframe"
 JPEG_QUALITY = 80
 HEARTBEAT_S = 1.0  # a viewer gets the current frame at least this often, even from a still image
 VIEWER_TIMEOUT_S = 20.0  # a viewer that stops reading for this long is dropped
+STALL_S = 10.0  # a live camera silent this long is reported lost even though no read has failed
+WATCHDOG_S = 60.0  # ... and this long, the process exits 1 so that systemd starts it afresh
 
 
 class Hub:
     """The newest frame and result, handed from the loop to every viewer; nothing queues."""
 
-    def __init__(self) -> None:
+    def __init__(self, stall_s: float = STALL_S) -> None:
+        self.stall_s = stall_s
         self._cond = threading.Condition()
         self._seq = 0
         self._jpeg: bytes | None = None
@@ -53,6 +60,7 @@ class Hub:
         self._frames = 0
         self._viewers = 0
         self._closed = False
+        self._last_frame_at = time.monotonic()
 
     def publish(self, jpeg: bytes, result: dict | None, fps: float) -> None:
         with self._cond:
@@ -61,6 +69,7 @@ class Hub:
             if result is not None:
                 self._result = result
                 self._frames += 1
+                self._last_frame_at = time.monotonic()
             self._fps = fps
             self._cond.notify_all()
 
@@ -79,15 +88,31 @@ class Hub:
     def latest(self) -> dict:
         with self._cond:
             out = dict(self._result)
-            out["camera"] = {**self._camera.to_json(), "fps": round(self._fps, 2),
+            out["camera"] = {**self._status().to_json(), "fps": round(self._fps, 2),
                              "frames_read": self._frames, "viewers": self._viewers}
             return out
 
     def health(self) -> tuple[bool, dict]:
         with self._cond:
-            ok = self._camera.state in ("starting", "live", "ended") and not self._closed
-            return ok, {"status": "ok" if ok else self._camera.state, "camera": self._camera.state,
+            state = self._status().state
+            ok = state in ("starting", "live", "ended") and not self._closed
+            return ok, {"status": "ok" if ok else state, "camera": state,
                         "frames_read": self._frames, "viewers": self._viewers}
+
+    def stalled_for(self) -> float:
+        """Seconds since the last frame while the camera should be giving frames, else 0."""
+        with self._cond:
+            if self._camera.state not in ("starting", "live"):
+                return 0.0
+            return time.monotonic() - self._last_frame_at
+
+    def _status(self) -> CameraStatus:
+        """The camera's status, "lost" too when a read hangs in the driver instead of failing."""
+        if self._camera.state in ("starting", "live"):
+            silent = time.monotonic() - self._last_frame_at
+            if silent > self.stall_s:
+                return CameraStatus("lost", f"no frame for {silent:.0f} s", self._camera.reconnects)
+        return self._camera
 
     @contextlib.contextmanager
     def viewer(self):
@@ -256,9 +281,10 @@ class LiveView:
     """The read loop and the HTTP server around one opened Capture; `stop()` ends both."""
 
     def __init__(self, capture: Capture, process: Process, host: str = "127.0.0.1", port: int = 8000,
-                 pace: float | None = None):
+                 pace: float | None = None, stall_s: float = STALL_S, watchdog_s: float = WATCHDOG_S):
         self.stop_event = threading.Event()
-        self.hub = Hub()
+        self.hub = Hub(stall_s)
+        self.watchdog_s = watchdog_s
         try:
             self.server = Server((host, port), self.hub)
         except OSError as exc:
@@ -286,7 +312,8 @@ class LiveView:
         self.server.server_close()
         if self.loop.is_alive():
             self.loop.join(timeout=2.0)
-        self.loop.capture.close()
+        if not self.loop.is_alive():  # a read stuck in a driver: the device is freed at exit
+            self.loop.capture.close()
 
     def __enter__(self) -> LiveView:
         return self.start()
@@ -309,18 +336,25 @@ def reader_process(reader) -> Process:
 
 
 def run_until_stopped(view: LiveView, announce: Callable[[str], None] = lambda url: None) -> None:
-    """Serve until SIGTERM or Ctrl-C (a clean stop) or until the read loop fails (raised here)."""
+    """Serve until SIGTERM or Ctrl-C (a clean stop), or until the read loop fails or a live
+    camera hangs for `watchdog_s` (both raised here: exit 1, and systemd starts it afresh)."""
     stop = view.stop_event
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    silent = 0.0
     try:
         view.start()
         announce(view.url)
         while not stop.wait(0.5):
-            pass
+            silent = view.hub.stalled_for() if view.loop.capture.live else 0.0
+            if silent > view.watchdog_s:
+                break
     finally:
         view.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if silent > view.watchdog_s:
+        raise SourceError(f"the camera gave no frame for {silent:.0f} s and does not answer; "
+                          "exiting so that it is opened afresh")
     error = view.loop.error
     if isinstance(error, DigitsError):
         raise error

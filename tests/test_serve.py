@@ -39,6 +39,8 @@ class FakeCamera:
         self.shape, self.colour = (height, width, 3), colour
         self.plugged = threading.Event()
         self.plugged.set()
+        self.answering = threading.Event()  # cleared: a read hangs in the driver, as libcamera's can
+        self.answering.set()
         self.opens = 0
         self.closes = 0
         self.delay = 0.005  # a camera delivers frames at its own pace; this one fast
@@ -54,6 +56,7 @@ class FakeCamera:
             self.camera, self.n = camera, 0
 
         def read(self) -> np.ndarray | None:
+            self.camera.answering.wait(2 * LIMIT)
             time.sleep(self.camera.delay)
             if not self.camera.plugged.is_set():
                 return None
@@ -681,4 +684,37 @@ def test_a_failing_reader_ends_the_server_with_its_error(camera):
     view = LiveView(capture, broken, port=0)
     with pytest.raises(DigitsError, match="the read loop failed: ValueError: cannot reshape array"):
         run_until_stopped(view)
+    assert camera.opens == camera.closes == 1
+
+
+def test_a_camera_that_hangs_is_reported_lost(camera):
+    capture = Capture(camera.open, live=True)
+    capture.open()
+    with LiveView(capture, fake_process, port=0, stall_s=0.3) as view:
+        port = port_of(view)
+        wait_for(lambda: frames_read(port) >= 3, "frames")
+        camera.answering.clear()
+        lost = wait_for(lambda: (j := get_json(port, "/api/latest"))["camera"]["state"] == "lost" and j,
+                        "the silent camera to be reported lost")
+        assert lost["camera"]["detail"].startswith("no frame for")
+        assert get(port, "/healthz")[0] == 503
+        camera.answering.set()
+        wait_for(lambda: get_json(port, "/api/latest")["camera"]["state"] == "live", "frames again")
+
+
+def test_a_camera_that_hangs_for_good_ends_the_process_for_systemd(camera):
+    from edge.serve import run_until_stopped
+
+    capture = Capture(camera.open, live=True)
+    capture.open()
+    view = LiveView(capture, fake_process, port=0, stall_s=0.3, watchdog_s=1.0)
+    threading.Timer(0.3, camera.answering.clear).start()
+    try:
+        with pytest.raises(SourceError, match="the camera gave no frame for"):
+            run_until_stopped(view)
+        with pytest.raises(ConnectionRefusedError):  # the server was stopped all the same
+            socket.create_connection(("127.0.0.1", port_of(view)), timeout=LIMIT)
+    finally:
+        camera.answering.set()  # let the hung read return, so the loop thread ends
+    view.loop.join(LIMIT)
     assert camera.opens == camera.closes == 1
