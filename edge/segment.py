@@ -43,6 +43,7 @@ MIN_SIDE = 8  # frames smaller than this (at the working size) hold no digit
 WEAK = 0.75  # the hysteresis low threshold, as a fraction of the strong one
 NOISY = 2.0  # sensor noise (grey levels) above which blocks are averaged, not min-pooled
 SPLIT_WIDTH = 1.0  # blobs wider than this times their height may be touching digits
+BROKEN_WIDTH = 0.9  # pieces whose union is at most this wide for its height may be one digit
 FRAGMENT = 0.5  # a piece under this fraction of a neighbour's height beside it is part of it
 THIN_STROKE = 0.076  # strokes thinner than this fraction of the digit's size are widened ...
 TARGET_STROKE = 0.11  # ... to this, MNIST's median (measured on its test set)
@@ -298,7 +299,7 @@ def join_pieces(pieces: list[Piece]) -> list[list[Piece]]:
     groups: dict[int, list[Piece]] = {}
     for i in range(n):
         groups.setdefault(find(i), []).append(pieces[i])
-    return attach_fragments(list(groups.values()))
+    return join_broken(attach_fragments(list(groups.values())))
 
 
 def attach_fragments(groups: list[list[Piece]]) -> list[list[Piece]]:
@@ -330,6 +331,39 @@ def attach_fragments(groups: list[list[Piece]]) -> list[list[Piece]]:
             root = owner[root]
         merged.setdefault(root, []).extend(g)
     return list(merged.values())
+
+
+def join_broken(groups: list[list[Piece]]) -> list[list[Piece]]:
+    """Join neighbouring groups whose union is still shaped like one digit: a fine or faint
+    stroke broken in two side by side (an open 4, a 2's base apart from its hook).
+
+    Two digits side by side make a union wider than a digit (w > BROKEN_WIDTH h), so they
+    stay apart; so do two tall strokes side by side (a "11"), each nearly the union's height.
+    """
+    boxes = [group_box(g) for g in groups]
+    merged = True
+    while merged and len(groups) > 1:
+        merged = False
+        order = sorted(range(len(groups)), key=lambda i: boxes[i][0])
+        for a_pos, a in enumerate(order):
+            ax, ay, aw, ah = boxes[a]
+            for b in order[a_pos + 1 :]:
+                bx, by, bw, bh = boxes[b]
+                if bx > ax + aw + 0.2 * max(ah, bh):
+                    break
+                ux, uy, uw, uh = union = group_box([*groups[a], *groups[b]])
+                gap = max(bx - (ax + aw), ax - (bx + bw), by - (ay + ah), ay - (by + bh))
+                both_tall = min(ah, bh) >= 0.7 * uh
+                substantial = min(ah, bh) >= 0.3 * uh  # not a speck or a rule's leftover
+                if uw <= BROKEN_WIDTH * uh and gap <= 0.2 * uh and substantial and not both_tall:
+                    groups[a] = [*groups[a], *groups[b]]
+                    boxes[a] = union
+                    del groups[b], boxes[b]
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
 
 
 def group_box(group: list[Piece]) -> Box:

@@ -330,3 +330,17 @@ def test_noisy_frames_are_averaged_not_min_pooled():
     pooled, averaged = shrink(page, 2, True), shrink(page, 2, True, noisy=True)
     assert averaged.shape == pooled.shape == (240, 320)
     assert pooled.mean() < 195 and abs(averaged.mean() - 200) < 1  # the minimum chases the noise
+
+
+def test_join_broken_mends_a_digit_split_side_by_side_but_not_two_digits():
+    from edge.segment import join_broken
+
+    hook = [Piece((100, 40, 14, 18), 80, 1)]  # a 2's hook, broken from ...
+    base = [Piece((98, 56, 22, 16), 90, 2)]  # ... its base
+    assert len(join_broken([hook, base])) == 1
+    one_a, one_b = [Piece((100, 40, 5, 40), 150, 3)], [Piece((110, 40, 5, 40), 150, 4)]
+    assert len(join_broken([one_a, one_b])) == 2  # "11": two tall strokes stay two digits
+    left, right = [Piece((100, 40, 24, 40), 300, 5)], [Piece((130, 40, 24, 40), 300, 6)]
+    assert len(join_broken([left, right])) == 2  # their union is wider than a digit
+    speck = [Piece((126, 60, 3, 3), 9, 7)]
+    assert len(join_broken([left, speck])) == 2  # specks are not strokes
