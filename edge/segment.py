@@ -41,6 +41,7 @@ from edge.ink import ink_map_u8
 Box = tuple[int, int, int, int]  # x, y, w, h
 MIN_SIDE = 8  # frames smaller than this (at the working size) hold no digit
 WEAK = 0.75  # the hysteresis low threshold, as a fraction of the strong one
+OTSU_CAP = 0.22  # ink this strong is ink whatever Otsu says: bold pens must not hide fine ones
 NOISY = 2.0  # sensor noise (grey levels) above which blocks are averaged, not min-pooled
 SPLIT_WIDTH = 1.0  # blobs wider than this times their height may be touching digits
 BROKEN_WIDTH = 0.9  # pieces whose union is at most this wide for its height may be one digit
@@ -166,15 +167,18 @@ def stroke_px_for(height: int) -> int:
     return max(3, int(round(height * 0.7 / 12)))
 
 
-def binarise(ink: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray, int]:
-    """(strong mask, weak mask, level): Otsu's threshold on the ink map, never below `floor`.
+def binarise(ink: np.ndarray, floor: float, cap: float = 1.0) -> tuple[np.ndarray, np.ndarray, int]:
+    """(strong mask, weak mask, level): Otsu's threshold on the ink map, never below `floor`
+    and never above `cap`: Otsu splits paper from the bulk of the ink, so on a page of bold
+    digits it would hide a fine pen's fainter strokes; on a clean frame ink of `cap`
+    strength is ink whatever the bulk is (a noisy frame keeps Otsu, or noise would pass).
 
     The weak mask (WEAK of the level) keeps faint parts of strokes; the caller keeps only weak
     pieces that hold some strong ink (hysteresis), which joins broken strokes without
     admitting faint smudges on their own.
     """
     otsu, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    level = int(max(otsu, floor * 255))
+    level = int(max(min(otsu, cap * 255), floor * 255))
     strong = (ink > level).view(np.uint8)
     weak = (ink > int(level * WEAK)).view(np.uint8)
     return strong, weak, level
@@ -487,10 +491,11 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
         step = 2 * factor if min(full.shape) >= 4 * MIN_SIDE * factor else factor
         polarity = choose_polarity(np.ascontiguousarray(full[::step, ::step]), window=15)
     dark = polarity == "dark"
-    gray = shrink(full, factor, dark, noisy=noise_level(full) >= NOISY)
+    noisy = noise_level(full) >= NOISY
+    gray = shrink(full, factor, dark, noisy=noisy)
     h, w = gray.shape
     ink, paper = ink_map_u8(gray, dark_ink=dark, stroke_px=stroke_px_for(h))
-    strong, weak, level = binarise(ink, config.ink_floor)
+    strong, weak, level = binarise(ink, config.ink_floor, cap=1.0 if noisy else OTSU_CAP)
 
     min_h = max(4.0, config.min_height * h)
     max_h = config.max_height * h

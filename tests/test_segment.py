@@ -344,3 +344,13 @@ def test_join_broken_mends_a_digit_split_side_by_side_but_not_two_digits():
     assert len(join_broken([left, right])) == 2  # their union is wider than a digit
     speck = [Piece((126, 60, 3, 3), 9, 7)]
     assert len(join_broken([left, speck])) == 2  # specks are not strokes
+
+
+def test_binarise_cap_keeps_a_fine_pen_beside_bold_ones():
+    ink = np.zeros((60, 120), np.uint8)
+    ink[10:50, 10:40] = 230  # bold strokes dominate the histogram
+    ink[10:50, 80:82] = 60  # a fine pen's faint stroke
+    plain, _, _ = binarise(ink, 0.14)
+    strong, _, capped = binarise(ink, 0.14, cap=0.22)
+    assert plain[30, 80] == 0  # Otsu alone splits paper from the bold ink and loses it
+    assert capped <= int(0.22 * 255) and strong[30, 80] == 1
