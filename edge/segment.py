@@ -43,7 +43,7 @@ MIN_SIDE = 8  # frames smaller than this (at the working size) hold no digit
 WEAK = 0.75  # the hysteresis low threshold, as a fraction of the strong one
 OTSU_CAP = 0.22  # ink this strong is ink whatever Otsu says: bold pens must not hide fine ones
 NOISY = 2.0  # sensor noise (grey levels) above which blocks are averaged, not min-pooled
-SPLIT_WIDTH = 1.0  # blobs wider than this times their height may be touching digits
+SPLIT_WIDTH = 1.1  # blobs wider than this times their height may be touching digits
 BROKEN_WIDTH = 0.9  # pieces whose union is at most this wide for its height may be one digit
 FRAGMENT = 0.5  # a piece under this fraction of a neighbour's height beside it is part of it
 THIN_STROKE = 0.076  # strokes thinner than this fraction of the digit's size are widened ...
@@ -355,7 +355,9 @@ def join_broken(groups: list[list[Piece]]) -> list[list[Piece]]:
                 bx, by, bw, bh = boxes[b]
                 if bx > ax + aw + 0.2 * max(ah, bh):
                     break
-                ux, uy, uw, uh = union = group_box([*groups[a], *groups[b]])
+                ux, uy = min(ax, bx), min(ay, by)
+                uw, uh = max(ax + aw, bx + bw) - ux, max(ay + ah, by + bh) - uy
+                union = (ux, uy, uw, uh)
                 gap = max(bx - (ax + aw), ax - (bx + bw), by - (ay + ah), ay - (by + bh))
                 both_tall = min(ah, bh) >= 0.7 * uh
                 substantial = min(ah, bh) >= 0.3 * uh  # not a speck or a rule's leftover
@@ -510,8 +512,7 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
 
     pieces, labels = find_pieces(cc, strong, max(2, int(min_h / 3)), config.max_pieces)
     blobs: list[Blob] = []
-    for group in sorted(join_pieces(pieces), key=lambda g: group_box(g)[0]):
-        box = group_box(group)
+    for box, group in sorted(((group_box(g), g) for g in join_pieces(pieces)), key=lambda bg: bg[0][0]):
         area = sum(p.area for p in group)
         if not plausible(box, area, min_h, max_h, w):
             continue
