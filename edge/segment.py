@@ -43,6 +43,7 @@ MIN_SIDE = 8  # frames smaller than this (at the working size) hold no digit
 WEAK = 0.75  # the hysteresis low threshold, as a fraction of the strong one
 OTSU_CAP = 0.22  # ink this strong is ink whatever Otsu says: bold pens must not hide fine ones
 NOISY = 2.0  # sensor noise (grey levels) above which blocks are averaged, not min-pooled
+BIG_BLOB = 36  # blobs this tall at the working size are cut from it, not the full frame
 SPLIT_WIDTH = 1.1  # blobs wider than this times their height may be touching digits
 BROKEN_WIDTH = 0.9  # pieces whose union is at most this wide for its height may be one digit
 FRAGMENT = 0.5  # a piece under this fraction of a neighbour's height beside it is part of it
@@ -409,7 +410,7 @@ def split_points(mask: np.ndarray, parts: int) -> list[int]:
 
 
 def full_res_blob(gray: np.ndarray, box: Box, mask: np.ndarray, paper: np.ndarray, scale: float,
-                  dark: bool, level: int) -> Blob | None:
+                  dark: bool, level: int, work_ink: np.ndarray | None = None) -> Blob | None:
     """Cut the blob from the full-resolution frame: ink relative to the paper, only its own ink.
 
     `box` is at the working size and `mask` (the blob's own pixels, 0/1) is the working-size
@@ -419,6 +420,8 @@ def full_res_blob(gray: np.ndarray, box: Box, mask: np.ndarray, paper: np.ndarra
     fh, fw = gray.shape[:2]
     inv = 1.0 / scale
     x, y, w, h = box
+    if work_ink is not None and inv > 1.0 and h >= BIG_BLOB:
+        return _work_res_blob(work_ink, box, mask, inv, level, fw, fh)
     X0, Y0 = int(x * inv), int(y * inv)
     X1, Y1 = min(fw, int(np.ceil((x + w) * inv))), min(fh, int(np.ceil((y + h) * inv)))
     if X1 - X0 < 2 or Y1 - Y0 < 2:
@@ -440,16 +443,41 @@ def full_res_blob(gray: np.ndarray, box: Box, mask: np.ndarray, paper: np.ndarra
     if tw == 0 or th == 0:
         return None
     tx1, ty1 = tx0 + tw, ty0 + th
-    crop = ink[ty0:ty1, tx0:tx1]
-    # strokes at full strength like MNIST's, paper noise at 0: a ramp from half the level up
-    # to the typical stroke core
-    core = cv2.mean(crop, mask=solid[ty0:ty1, tx0:tx1])[0]
+    return Blob((X0 + tx0, Y0 + ty0, tx1 - tx0, ty1 - ty0),
+                _normalise(ink[ty0:ty1, tx0:tx1], solid[ty0:ty1, tx0:tx1], level))
+
+
+def _work_res_blob(ink: np.ndarray, box: Box, mask: np.ndarray, inv: float, level: int,
+                   fw: int, fh: int) -> Blob | None:
+    """A big blob straight from the working-size ink map: it is still over twice the 20 px
+    the model sees, so going back to full resolution would only cost time."""
+    x, y, w, h = box
+    crop = cv2.bitwise_and(ink[y : y + h, x : x + w], mask * 255)
+    solid = cv2.threshold(crop, level, 255, cv2.THRESH_BINARY)[1]
+    tx, ty, tw, th = cv2.boundingRect(solid)
+    if tw == 0 or th == 0:
+        return None
+    return Blob(_box_in_input((x + tx, y + ty, tw, th), inv, fw, fh),
+                _normalise(crop[ty : ty + th, tx : tx + tw], solid[ty : ty + th, tx : tx + tw], level))
+
+
+def _box_in_input(box: Box, inv: float, fw: int, fh: int) -> Box:
+    x, y, w, h = box
+    X0, Y0 = int(round(x * inv)), int(round(y * inv))
+    X1, Y1 = min(fw, int(round((x + w) * inv))), min(fh, int(round((y + h) * inv)))
+    return (X0, Y0, max(1, X1 - X0), max(1, Y1 - Y0))
+
+
+def _normalise(crop: np.ndarray, solid: np.ndarray, level: int) -> np.ndarray:
+    """uint8 ink to float [0, 1] like MNIST's strokes: full strength at the typical stroke
+    core, paper noise (under half the level) at 0; fine strokes widened."""
+    core = cv2.mean(crop, mask=solid)[0]
     low = 0.5 * level
-    crop = crop.astype(np.float32)
-    crop -= low
-    crop *= 1.0 / max(core - low, 1.0)
-    np.clip(crop, 0.0, 1.0, out=crop)
-    return Blob((X0 + tx0, Y0 + ty0, tx1 - tx0, ty1 - ty0), thicken(crop))
+    out = crop.astype(np.float32)
+    out -= low
+    out *= 1.0 / max(core - low, 1.0)
+    np.clip(out, 0.0, 1.0, out=out)
+    return thicken(out)
 
 
 def stroke_width(crop: np.ndarray) -> float:
@@ -522,7 +550,7 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
             own = (local == group[0].label).view(np.uint8)
         else:
             own = np.isin(local, [p.label for p in group]).view(np.uint8)
-        blob = full_res_blob(full, box, own, paper, scale, dark, level)
+        blob = full_res_blob(full, box, own, paper, scale, dark, level, ink)
         if blob is None:
             continue
         if bw > SPLIT_WIDTH * bh:  # wider than one digit usually is: offer a cut into touching digits
