@@ -356,3 +356,14 @@ def test_binarise_cap_keeps_a_fine_pen_beside_bold_ones():
     strong, _, capped = binarise(ink, 0.14, cap=0.22)
     assert plain[30, 80] == 0  # Otsu alone splits paper from the bold ink and loses it
     assert capped <= int(0.22 * 255) and strong[30, 80] == 1
+
+
+def test_big_blobs_come_from_the_working_size_with_boxes_in_input_pixels():
+    page = np.full((480, 640, 3), 230, np.uint8)
+    page[100:200, 300:314] = 30  # a "1", 14 x 100 px: 50 px tall at the working size
+    gray, scale = working_gray(page, 320)
+    ink, paper = ink_map_u8(gray, stroke_px=8)
+    own = (ink[50:100, 150:157] > 40).astype(np.uint8)
+    blob = full_res_blob(to_gray(page), (150, 50, 7, 50), own, paper, scale, True, 40, work_ink=ink)
+    assert blob is not None and blob.crop.shape[0] < 60  # cut at the working size
+    assert all(abs(a - b) <= 2 for a, b in zip(blob.box, (300, 100, 14, 100)))
