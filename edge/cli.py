@@ -224,6 +224,15 @@ from edge.cli_serve import serve  # noqa: E402  (digits serve, issue 5)
 main.add_command(serve)
 
 
+# --- the reader (edge/cli_read.py) and the scene generator (scenes/cli.py) -----------------------
+
+from edge.cli_read import camera, read  # noqa: E402
+from scenes.cli import scenes  # noqa: E402
+
+main.add_command(read)
+main.add_command(camera)
+main.add_command(scenes)
+
 
 if __name__ == "__main__":
     main()
