@@ -2,23 +2,29 @@
 
 The frame is searched at a small working size (320 px wide by default: digits 30-100 px tall
 in a 640x480 frame are still 15-50 px there, and every stage costs a quarter), then each
-kept blob is cut again from the full-resolution frame so the classifier sees every pixel.
+kept blob is cut again from the full-resolution frame (small ones) or the working-size ink
+map (big ones, still over twice the model's 20 px), so the classifier sees enough pixels.
 
 Stages, each a function that can be tested alone:
 
     to_gray           BGR -> grey, once, at full resolution
+    noise_level       the sensor noise, which decides how to shrink and threshold
     choose_polarity   dark ink on light paper, or light chalk on a dark board
-    shrink            to the working size keeping each block's inkiest pixel (fine pens survive)
+    shrink            to the working size keeping each block's inkiest pixel (fine pens
+                      survive), or averaging the block when the frame is noisy
     ink_map_u8        (edge.ink) divide by the paper's own brightness: flattens light and shadow
-    binarise          Otsu on the ink map, never below a floor, with a hysteresis low mask
-                      that keeps faint stroke ends attached to strong ones
+    binarise          Otsu on the ink map between a floor and (clean frames) a cap, with a
+                      hysteresis low mask that keeps faint stroke ends attached to strong ones
     remove_lines      ruled and graph-paper lines: long straight runs, taken out and the
                       strokes that crossed them re-joined
-    find_pieces       connected components, specks dropped
-    join_pieces       pieces stacked in one column (a 5's hat, a broken stroke) become one blob
+    find_pieces       connected components, specks dropped, their number bounded
+    join_pieces       pieces stacked in one column (a 5's hat, a broken stroke) become one blob;
+                      then attach_fragments (small bits beside a digit) and join_broken
+                      (side-by-side pieces whose union is still one digit's shape)
     plausible         rejects what cannot be a digit: too small, too big, too flat, solid
     split_points      where a blob wider than a digit is cut into touching digits
-    full_res_blob     the blob's tight ink box and ink crop in the input frame's pixels
+    full_res_blob     the blob's tight ink box in the input frame's pixels and its ink crop,
+                      strokes normalised like MNIST's (thicken: fine pens widened)
 
 API:
     segment(frame_bgr, config=SegmentConfig()) -> Segmentation
