@@ -61,7 +61,8 @@ bench: $(STAMP)
 
 # Raspberry Pi OS 64-bit: every dependency of `pip install .[edge]` has an aarch64 wheel, and an
 # emulated arm64 Debian bookworm (debootstrap + qemu-user-static, needs root) reads the sample
-# images exactly as this machine does. PI_CHECK_ARGS=--wheels-only skips the emulation.
+# images exactly as this machine does. PI_CHECK_ARGS=--wheels-only skips the emulation;
+# PI_CHECK_ARGS="--suite trixie" checks the trixie-based Pi OS (Python 3.13) instead.
 .PHONY: pi-check
 pi-check: $(STAMP)
 	$(BIN)/python deploy/pi_check.py $(PI_CHECK_ARGS)
