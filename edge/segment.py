@@ -276,7 +276,7 @@ def find_pieces(components, strong: np.ndarray, min_side: int,
     return pieces, labels
 
 
-def join_pieces(pieces: list[Piece]) -> list[list[Piece]]:
+def join_pieces(pieces: list[Piece], min_h: float = 0.0) -> list[list[Piece]]:
     """Group pieces that sit one above another in the same column: parts of one digit.
 
     Digits in a number sit side by side, so pieces that share most of their columns and are
@@ -310,10 +310,10 @@ def join_pieces(pieces: list[Piece]) -> list[list[Piece]]:
     groups: dict[int, list[Piece]] = {}
     for i in range(n):
         groups.setdefault(find(i), []).append(pieces[i])
-    return join_broken(attach_fragments(list(groups.values())))
+    return join_broken(attach_fragments(list(groups.values()), min_h))
 
 
-def attach_fragments(groups: list[list[Piece]]) -> list[list[Piece]]:
+def attach_fragments(groups: list[list[Piece]], min_h: float = 0.0) -> list[list[Piece]]:
     """Give each fragment (under half as tall as a neighbour, and touching or nearly touching
     it) to that neighbour: a detached hat or tail, a stroke broken off at a ruled line.
 
@@ -322,16 +322,20 @@ def attach_fragments(groups: list[list[Piece]]) -> list[list[Piece]]:
     """
     boxes = [group_box(g) for g in groups]
     order = sorted(range(len(groups)), key=lambda i: -boxes[i][3])
+    owners = [j for j in order if boxes[j][3] >= min_h]  # only a digit-sized group takes a part
     owner = list(range(len(groups)))
     for i in order[::-1]:  # the smallest first
         x, y, w, h = boxes[i]
         best, best_gap = None, None
-        for j in order:
+        for j in owners:
             bx, by, bw, bh = boxes[j]
-            if j == i or h >= FRAGMENT * bh:
+            if h >= FRAGMENT * bh:
+                break  # tallest first: every later one is shorter still
+            reach = 0.08 * bh
+            if bx > x + w + reach or x > bx + bw + reach or by > y + h + reach or y > by + bh + reach:
                 continue
             gap = max(bx - (x + w), x - (bx + bw), by - (y + h), y - (by + bh))
-            if gap <= 0.08 * bh and (best_gap is None or gap < best_gap):
+            if best_gap is None or gap < best_gap:
                 best, best_gap = j, gap
         if best is not None:
             owner[i] = best
@@ -546,7 +550,8 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
 
     pieces, labels = find_pieces(cc, strong, max(2, int(min_h / 3)), config.max_pieces)
     blobs: list[Blob] = []
-    for box, group in sorted(((group_box(g), g) for g in join_pieces(pieces)), key=lambda bg: bg[0][0]):
+    groups = sorted(((group_box(g), g) for g in join_pieces(pieces, min_h)), key=lambda bg: bg[0][0])
+    for box, group in groups:
         area = sum(p.area for p in group)
         if not plausible(box, area, min_h, max_h, w):
             continue
