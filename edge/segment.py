@@ -265,7 +265,7 @@ def find_pieces(components, strong: np.ndarray, min_side: int,
     if count <= 1:
         return [], labels
     has_strong = np.zeros(count, bool)
-    has_strong[np.unique(labels[strong.astype(bool)])] = True
+    has_strong[labels[strong > 0]] = True
     x, y, w, h, area = (stats[:, i] for i in range(5))
     keep = has_strong & (np.maximum(w, h) >= min_side) & (area >= 3)
     keep[0] = False
