@@ -36,7 +36,7 @@ STAMP = ".digits-pi-root-complete"
 # steps (1/256) where pip gives the Pi another NumPy than this machine (trixie's Python 3.13 gets
 # NumPy 2.5, which moved one marginal digit of hard.jpg by 5 steps); more than this is a failure.
 CONFIDENCE_TOLERANCE = 0.05
-# Installed beside the edge extra on a Pi (deploy/README-pi.md): apt's python3-simplejpeg, which
+# Installed beside the edge extra on a Pi (README.md, "On a Raspberry Pi"): apt's python3-simplejpeg, which
 # picamera2 imports, is built for bookworm's NumPy 1.24 and fails to import beside the venv's
 # NumPy 2 ("numpy.dtype size changed"); PyPI's wheel in the venv works with NumPy 2.
 PI_EXTRAS = ["simplejpeg"]
