@@ -41,31 +41,29 @@ def to_mnist(crop: np.ndarray, *, dark_ink: bool = False) -> np.ndarray:
     peak = float(ink.max()) if ink.size else 0.0
     if peak <= INK_FLOOR:
         return np.zeros((SIZE, SIZE), np.float32)
-    rows = np.flatnonzero((ink > INK_FLOOR * peak).any(axis=1))
-    cols = np.flatnonzero((ink > INK_FLOOR * peak).any(axis=0))
-    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] / peak
+    x, y, w, h = cv2.boundingRect((ink > INK_FLOOR * peak).astype(np.uint8))
+    ink = ink[y : y + h, x : x + w] * (1.0 / peak)
 
-    h, w = ink.shape
     scale = BOX / max(h, w)
     new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
     shrinking = scale < 1.0
     small = cv2.resize(
         ink, (new_w, new_h), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
     )
-    small = np.clip(small, 0.0, None)
+    np.maximum(small, 0.0, out=small)
     peak = float(small.max())
     if peak <= 0.0:
         return np.zeros((SIZE, SIZE), np.float32)
-    small /= peak
+    small *= 1.0 / peak
 
-    mass = small.sum()
-    cy = float((small.sum(axis=1) * np.arange(new_h)).sum() / mass)
-    cx = float((small.sum(axis=0) * np.arange(new_w)).sum() / mass)
+    mass = float(small.sum())  # (cv2.moments would read a 2-wide image as a list of points)
+    cy = float(small.sum(axis=1) @ np.arange(new_h, dtype=np.float32)) / mass
+    cx = float(small.sum(axis=0) @ np.arange(new_w, dtype=np.float32)) / mass
     shift = np.float32([[1, 0, CENTRE - cx], [0, 1, CENTRE - cy]])
     field = cv2.warpAffine(
         small, shift, (SIZE, SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
     )
-    return np.clip(field, 0.0, 1.0)
+    return np.clip(field, 0.0, 1.0, out=field)
 
 
 def to_mnist_batch(crops: list[np.ndarray], *, dark_ink: bool = False) -> np.ndarray:
