@@ -127,6 +127,10 @@ class GlyphBank:
         images, labels = mnist.x_train, mnist.y_train
         by_label = [np.flatnonzero(labels == d) for d in range(10)]
         rendered = {}
+        try:
+            import PIL  # noqa: F401  (fonts are drawn with Pillow, which the edge extra lacks)
+        except ImportError:
+            fonts = False
         for path in find_fonts() if fonts else []:
             try:
                 rendered[path.name] = [render_font_digit(path, d) for d in range(10)]
