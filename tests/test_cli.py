@@ -127,3 +127,16 @@ def test_edge_commands_never_import_tensorflow(tmp_path, mnist):
          "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"],
         capture_output=True, text=True, cwd=ROOT, env={**os.environ, **env})
     assert probe.stdout.strip() == "[]", probe.stderr
+
+
+def test_edge_only_install_evaluates_tflite_without_plots(tmp_path):
+    """No TensorFlow, matplotlib or Pillow (a Pi with the edge extra): tables, no traceback."""
+    fake = tmp_path / "fake"
+    for name in ("tensorflow", "matplotlib", "PIL"):
+        (fake / name).mkdir(parents=True)
+        (fake / name / "__init__.py").write_text(f"raise ImportError('no {name} on the edge')\n")
+    env = {"PYTHONPATH": f"{fake}{os.pathsep}{ROOT}"}
+    done = run("evaluate", str(default_model("int8")), "--reports", str(tmp_path / "r"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "camera-like test set: accuracy" in done.stdout
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["digits_int8.md"]

@@ -89,24 +89,30 @@ def evaluate(
     if reports_dir is not None:
         stem = model_path.stem
         reports_dir.mkdir(parents=True, exist_ok=True)
-        report.plot_confusion(clean.confusion, reports_dir / f"{stem}-confusion.png", model_path.name)
-        report.plot_mistakes(mistakes(clean_images, y_test, clean_probs),
-                             reports_dir / f"{stem}-mistakes.png", model_path.name)
+        plots = report.can_plot()
+        if not plots:
+            log("matplotlib is not installed (an edge-only install): the report has tables, no plots")
         sections = [f"# Evaluation of `{model_path}`",
                     report.scores_table(clean, "Clean MNIST test set"),
-                    "## Confusion matrix (clean)", report.confusion_table(clean.confusion),
-                    f"![confusion]({stem}-confusion.png)", f"![mistakes]({stem}-mistakes.png)"]
+                    "## Confusion matrix (clean)", report.confusion_table(clean.confusion)]
+        if plots:
+            report.plot_confusion(clean.confusion, reports_dir / f"{stem}-confusion.png", model_path.name)
+            report.plot_mistakes(mistakes(clean_images, y_test, clean_probs),
+                                 reports_dir / f"{stem}-mistakes.png", model_path.name)
+            sections += [f"![confusion]({stem}-confusion.png)", f"![mistakes]({stem}-mistakes.png)"]
         if camera_scores is not None:
-            report.plot_confusion(camera_scores.confusion, reports_dir / f"{stem}-camera-confusion.png",
-                                  f"{model_path.name}, camera-like")
-            report.plot_mistakes(mistakes(camera_images, y_test, camera_probs),
-                                 reports_dir / f"{stem}-camera-mistakes.png",
-                                 f"{model_path.name}, camera-like")
-            sections += [report.scores_table(camera_scores, "Camera-like test set"),
-                         f"![camera-like mistakes]({stem}-camera-mistakes.png)"]
+            sections.append(report.scores_table(camera_scores, "Camera-like test set"))
+            if plots:
+                report.plot_confusion(camera_scores.confusion,
+                                      reports_dir / f"{stem}-camera-confusion.png",
+                                      f"{model_path.name}, camera-like")
+                report.plot_mistakes(mistakes(camera_images, y_test, camera_probs),
+                                     reports_dir / f"{stem}-camera-mistakes.png",
+                                     f"{model_path.name}, camera-like")
+                sections.append(f"![camera-like mistakes]({stem}-camera-mistakes.png)")
         if fonts is not None:
             sections.append(fonts)
-        if history_path is not None and history_path.is_file():
+        if plots and history_path is not None and history_path.is_file():
             history = json.loads(history_path.read_text())["history"]
             report.plot_history(history, reports_dir / "training-curves.png")
             sections.append("![training curves](training-curves.png)")
@@ -122,7 +128,7 @@ def _other_writers(predict: Predictor, log: Callable[[str], None]) -> str | None
 
     fonts = font_digits()
     if fonts is None:
-        log("no handwriting fonts installed (apt-get install fonts-dkg-handwriting …): "
+        log("no handwriting fonts (apt-get install fonts-dkg-handwriting …) or no Pillow here: "
             "skipping the other-writers check")
         return None
     predicted = predict(fonts.images).argmax(axis=1)

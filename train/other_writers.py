@@ -49,6 +49,10 @@ def _vary(alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def font_digits(per_digit: int = 20, seed: int = 0) -> FontDigits | None:
     """`per_digit` variations of each digit in each installed font; None when none is installed."""
     fonts = find_fonts()
+    try:
+        import PIL  # noqa: F401  (fonts are drawn with Pillow, which the edge extra lacks)
+    except ImportError:
+        return None
     if not fonts:
         return None
     rng = np.random.default_rng(seed)

@@ -38,6 +38,17 @@ def confusion_table(confusion: np.ndarray) -> str:
     return "\n".join(lines)
 
 
+def can_plot() -> bool:
+    """matplotlib comes with the train extra; a Pi with only the edge extra gets tables."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # headless: files only, never a window
+    except ImportError:
+        return False
+    return True
+
+
 def _save(fig, path: Path) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
