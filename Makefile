@@ -53,7 +53,7 @@ clean:
 	rm -rf artifacts reports .pytest_cache
 
 # `make bench`: every variant's latency beside its accuracy, the pipeline, start-up and memory,
-# printed and written to reports/bench.md (issue 6). Take the figures on a quiet machine.
+# printed and written to reports/bench.md. Take the figures on a quiet machine.
 .PHONY: bench
 bench: $(STAMP)
 	$(DIGITS) data
@@ -67,7 +67,7 @@ bench: $(STAMP)
 pi-check: $(STAMP)
 	$(BIN)/python deploy/pi_check.py $(PI_CHECK_ARGS)
 
-# --- the reader on the shipped samples (issue 4) -------------------------------------------------
+# --- the reader on the shipped samples --------------------------------------------------------
 .PHONY: demo scenes samples
 
 demo: $(STAMP)
@@ -80,4 +80,4 @@ scenes: $(STAMP)
 	$(DIGITS) scenes --count 200 --threads 1
 
 samples: $(STAMP)
-	$(BIN)/python -m scenes.samples
+	$(BIN)/python -m digits.scenes.samples

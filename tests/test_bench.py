@@ -14,10 +14,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from digits.edge.bench.latency import BenchConfig, _wanted, run, summarise, thread_counts, verdict
+from digits.edge.bench.report import sections, terminal, to_json
 
-from edge.bench import BenchConfig, _wanted, run, summarise, thread_counts, verdict
-from edge.bench_report import sections, terminal, to_json
-from edge.cli import main
+from digits.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_MACS = 14 * 14 * 4 * 3 * 3 + 4 * 10  # conv 3x3 stride 2 to 4 channels, then dense 4 -> 10
@@ -28,8 +28,7 @@ def tiny(tmp_path_factory) -> SimpleNamespace:
     """float32 and int8 .tflite files of a tiny CNN (no model card), and a 64-image test set."""
     pytest.importorskip("tensorflow")
     import keras
-
-    from convert.tflite import convert
+    from digits.convert.tflite import convert
 
     keras.utils.set_random_seed(0)
     model = keras.Sequential([
@@ -176,7 +175,7 @@ def test_cli_json_schema_reports_and_no_tensorflow(tiny, tmp_path):
     imported, even when the start-up comparison runs it (in a child process of its own)."""
     code = (
         "import json, sys\n"
-        "from edge.cli import main\n"
+        "from digits.cli import main\n"
         f"main(['bench', '--models', {str(tiny.models)!r}, '--test-set', {str(tiny.test_set)!r},"
         f" '--quick', '--threads', '1', '--tensorflow', '--json', '--out', {str(tmp_path)!r}],"
         " standalone_mode=False)\n"

@@ -11,17 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from digits.edge.core.shipped import default_model
 
-from edge.card import default_model
-from edge.cli import main
-from edge.errors import DigitsError
-from edge.files import atomic_path, write_bytes
+from digits.cli import main
+from digits.common.errors import DigitsError
+from digits.common.files import atomic_path, write_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "edge.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "digits.cli", *args], capture_output=True, text=True,
                           cwd=ROOT, env={**os.environ, **(env or {})}, timeout=300)
 
 
@@ -123,7 +123,9 @@ def test_edge_commands_never_import_tensorflow(tmp_path, mnist):
     assert done.returncode == 0, done.stderr
     assert '"accuracy": 0.99' in done.stdout
     probe = subprocess.run(
-        [sys.executable, "-c", "import sys, edge.cli, edge.interpreter, edge.preprocess, train.data;"
+        [sys.executable, "-c", "import sys, digits.cli, digits.edge.core.interpreter, "
+         "digits.edge.core.preprocess, "
+         "digits.train.data;"
          "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"],
         capture_output=True, text=True, cwd=ROOT, env={**os.environ, **env})
     assert probe.stdout.strip() == "[]", probe.stderr

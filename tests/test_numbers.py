@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from edge.numbers import group, neighbours, number_confidence, union
+from digits.edge.core.numbers import group, neighbours, number_confidence, union
 
 
 def row(x0: int, y: int, h: int, widths: list[int], gap: int) -> list[tuple[int, int, int, int]]:

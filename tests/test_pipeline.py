@@ -6,11 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from digits.convert.gate import GateError
+from digits.edge.core.interpreter import Classifier
+from digits.train.data import Mnist
 
-from edge.card import CARD_NAME, VARIANTS, ModelCard, model_filename
-from edge.errors import GateError
-from edge.interpreter import Classifier
-from train.data import Mnist
+from digits.common.card import CARD_NAME, VARIANTS, ModelCard, model_filename
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,7 @@ def small_mnist(mnist) -> Mnist:
 
 @pytest.fixture(scope="module")
 def tiny_model(small_mnist, tmp_path_factory):
-    from train.fit import TrainConfig, train
+    from digits.train.fit import TrainConfig, train
 
     out = tmp_path_factory.mktemp("tiny")
     cfg = TrainConfig(epochs=3, batch_size=64, width=6, subset=6_000, warmup_epochs=0.3, augment=False,
@@ -43,8 +43,8 @@ def test_training_writes_the_best_model_and_history(tiny_model):
 
 
 def test_all_variants_convert_and_score_through_the_edge(tiny_model, small_mnist, tmp_path):
-    from convert.gate import GateLimits
-    from convert.run import convert_all
+    from digits.convert.gate import GateLimits
+    from digits.convert.run import convert_all
 
     out = tmp_path / "models"
     report = convert_all(tiny_model.model_path, small_mnist, out,
@@ -67,10 +67,9 @@ def test_all_variants_convert_and_score_through_the_edge(tiny_model, small_mnist
 
 def test_gate_trips_on_a_bad_int8_model_and_keeps_the_old_models(tiny_model, small_mnist, tmp_path):
     import keras
-
-    from convert.run import convert_all
-    from convert.tflite import convert
-    from train.model import build_model
+    from digits.convert.run import convert_all
+    from digits.convert.tflite import convert
+    from digits.train.model import build_model
 
     keras.utils.set_random_seed(1)
     untrained = convert(build_model(width=6, bn_momentum=0.9), "int8", calibration=small_mnist.x_train)
@@ -90,7 +89,7 @@ def test_gate_trips_on_a_bad_int8_model_and_keeps_the_old_models(tiny_model, sma
 
 
 def test_gate_arithmetic():
-    from convert.gate import GateLimits, failures
+    from digits.convert.gate import GateLimits, failures
 
     limits = GateLimits(max_drop_pp=0.3, min_agreement_pct=99.5)
     assert failures("int8", 0.9950, 0.996, 0.9960, limits) == []

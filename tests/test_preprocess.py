@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from edge.preprocess import BOX, CENTRE, SIZE, to_mnist, to_mnist_batch
+from digits.edge.core.preprocess import BOX, CENTRE, SIZE, to_mnist, to_mnist_batch
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:

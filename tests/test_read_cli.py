@@ -10,9 +10,9 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from digits.edge.core.shipped import default_model
 
-from edge.card import default_model
-from edge.cli import main
+from digits.cli import main
 
 MODEL = Path(os.environ.get("DIGITS_TEST_MODEL") or default_model("int8"))
 pytestmark = pytest.mark.skipif(not MODEL.is_file(), reason=f"no shipped model at {MODEL}")

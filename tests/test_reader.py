@@ -12,10 +12,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
-from edge.card import default_model
-from edge.errors import ImageError
-from edge.reader import DigitRead, FrameResult, NumberRead, Reader, to_json
+from digits.edge.core.reader import DigitRead, FrameResult, NumberRead, Reader, to_json
+from digits.edge.core.shipped import default_model
+from digits.edge.errors import ImageError
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = Path(os.environ.get("DIGITS_TEST_MODEL") or default_model("int8"))
@@ -120,7 +119,7 @@ def test_reader_works_when_tensorflow_is_importable_but_raises(tmp_path):
     script = textwrap.dedent("""
         import sys
         import numpy as np, cv2
-        from edge.reader import Reader
+        from digits.edge.core.reader import Reader
         page = np.full((240, 320, 3), 230, np.uint8)
         cv2.putText(page, "7", (120, 170), cv2.FONT_HERSHEY_SIMPLEX, 4, (20, 20, 20), 12)
         result = Reader(sys.argv[1], threads=1).read(page)
@@ -138,7 +137,7 @@ def test_reader_works_when_tensorflow_is_importable_but_raises(tmp_path):
 
 
 def test_overlay_draws_on_a_copy_with_labels_inside_the_frame():
-    from edge.overlay import draw
+    from digits.edge.overlay import draw
 
     frame = np.full((120, 160, 3), 200, np.uint8)
     before = frame.copy()

@@ -7,10 +7,9 @@ import json
 import cv2
 import numpy as np
 import pytest
-
-from edge.card import default_model
-from scenes.generate import HEIGHT, HEIGHT_RANGE, LEVELS, WIDTH, GlyphBank, generate, write_set
-from scenes.score import FrameScore, Tally, iou, match_boxes, score_frame
+from digits.edge.core.shipped import default_model
+from digits.scenes.generate import HEIGHT, HEIGHT_RANGE, LEVELS, WIDTH, GlyphBank, generate, write_set
+from digits.scenes.score import FrameScore, Tally, iou, match_boxes, score_frame
 
 # Floors well under what the reader scores (see README), to catch a regression, not to
 # restate the goals. 12 pages a level keep this under a few seconds.
@@ -80,7 +79,7 @@ def test_write_set_writes_images_and_truth(bank, tmp_path):
 @pytest.mark.skipif(not default_model("int8").is_file(), reason="no shipped model")
 @pytest.mark.parametrize("level", LEVELS)
 def test_reader_scores_stay_above_the_floor(bank, level):
-    from edge.reader import Reader, to_json
+    from digits.edge.core.reader import Reader, to_json
 
     reader = Reader(threads=1)
     tally = Tally()

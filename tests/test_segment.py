@@ -5,10 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-
-from edge.errors import ImageError
-from edge.ink import ink_map_u8
-from edge.segment import (
+from digits.edge.core.ink import ink_map_u8
+from digits.edge.core.segment import (
     Piece,
     SegmentConfig,
     binarise,
@@ -24,6 +22,7 @@ from edge.segment import (
     split_points,
     to_gray,
 )
+from digits.edge.errors import ImageError
 
 
 def page_with_text(text: str = "407", scale: float = 3.0, thickness: int = 8, origin=(120, 300),
@@ -303,7 +302,7 @@ def test_fuzz_random_frames():
 
 
 def test_thin_strokes_are_widened_to_mnist_proportions_and_thick_ones_kept():
-    from edge.segment import TARGET_STROKE, stroke_width, thicken
+    from digits.edge.core.segment import TARGET_STROKE, stroke_width, thicken
 
     fine = np.zeros((100, 60), np.float32)
     cv2.ellipse(fine, (30, 50), (25, 45), 0, 0, 360, 1.0, 2)  # a "0" drawn with a fine pen
@@ -317,7 +316,7 @@ def test_thin_strokes_are_widened_to_mnist_proportions_and_thick_ones_kept():
 
 
 def test_noise_level_measures_sensor_noise_and_ignores_ink():
-    from edge.segment import noise_level
+    from digits.edge.core.segment import noise_level
 
     rng = np.random.default_rng(0)
     for sigma in (2, 5, 10):
@@ -335,7 +334,7 @@ def test_noisy_frames_are_averaged_not_min_pooled():
 
 
 def test_join_broken_mends_a_digit_split_side_by_side_but_not_two_digits():
-    from edge.segment import join_broken
+    from digits.edge.core.segment import join_broken
 
     hook = [Piece((100, 40, 14, 18), 80, 1)]  # a 2's hook, broken from ...
     base = [Piece((98, 56, 22, 16), 90, 2)]  # ... its base

@@ -22,10 +22,9 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-
-from edge.capture import Backoff, Capture, is_live, source_opener
-from edge.errors import SourceError
-from edge.serve import BOUNDARY, LiveView
+from digits.edge.capture.capture import Backoff, Capture, is_live, source_opener
+from digits.edge.errors import SourceError
+from digits.edge.live.serve import BOUNDARY, LiveView
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGITS = Path(sys.executable).parent / "digits"
@@ -351,7 +350,7 @@ def test_port_in_use_is_one_clear_error(camera):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         capture = Capture(camera.open, live=True)
-        from edge.errors import DigitsError
+        from digits.common.errors import DigitsError
 
         with pytest.raises(DigitsError, match="cannot listen on 127.0.0.1"):
             LiveView(capture, fake_process, port=taken.getsockname()[1])
@@ -437,15 +436,14 @@ def test_the_lost_camera_waits_on_stop_not_on_the_backoff(camera):
 
 def edge_model(folder: Path) -> Path:
     """The shipped int8 model, or (before one is shipped) a tiny untrained CNN made with TF."""
-    from edge.card import default_model
+    from digits.edge.core.shipped import default_model
 
     shipped = default_model("int8")
     if shipped.is_file():
         return shipped
     pytest.importorskip("tensorflow", reason="no shipped model and no TensorFlow to make a tiny one")
     import keras
-
-    from convert.tflite import convert
+    from digits.convert.tflite import convert
 
     keras.utils.set_random_seed(0)
     model = keras.Sequential([
@@ -545,10 +543,10 @@ def test_a_missing_file_is_a_usage_error(clip, tmp_path):
     assert "no such file" in run.stderr and "Traceback" not in run.stderr
 
 
-# --- the real edge.sources cameras, with fakes below them: V4L2 (OpenCV) and Picamera2 ----------
+# --- the real cameras of edge/capture/sources.py, with fakes below them: V4L2 (OpenCV) and Picamera2
 
 def frame_process(frame, index: int, fps: float) -> tuple[dict, np.ndarray]:
-    """fake_process for edge.sources Frames."""
+    """fake_process for digits.edge.capture.sources Frames."""
     return fake_process(frame.image, index, fps)
 
 
@@ -567,8 +565,8 @@ def watch_loss_and_recovery(view: LiveView, camera: FakeCamera) -> None:
 
 
 def test_v4l2_camera_lost_and_back(monkeypatch, camera):
-    """`--source 0`: edge.sources' CameraSource over a fake cv2.VideoCapture."""
-    from edge import sources
+    """`--source 0`: digits.edge.capture.sources' CameraSource over a fake cv2.VideoCapture."""
+    from digits.edge.capture import sources
 
     asked: dict[int, float] = {}
 
@@ -605,7 +603,7 @@ def test_v4l2_camera_lost_and_back(monkeypatch, camera):
 
 
 def test_picamera2_lost_and_back(monkeypatch, camera):
-    """`--source picamera2`: edge.sources' PiCameraSource over a fake picamera2 module."""
+    """`--source picamera2`: digits.edge.capture.sources' PiCameraSource over a fake picamera2 module."""
     configs: list[dict] = []
 
     class Picamera2:
@@ -671,8 +669,9 @@ def test_a_file_that_ends_stays_on_view():
 
 
 def test_a_failing_reader_ends_the_server_with_its_error(camera):
-    from edge.errors import DigitsError
-    from edge.serve import run_until_stopped
+    from digits.edge.live.serve import run_until_stopped
+
+    from digits.common.errors import DigitsError
 
     def broken(frame, index, fps):
         if index == 3:
@@ -703,7 +702,7 @@ def test_a_camera_that_hangs_is_reported_lost(camera):
 
 
 def test_a_camera_that_hangs_for_good_ends_the_process_for_systemd(camera):
-    from edge.serve import run_until_stopped
+    from digits.edge.live.serve import run_until_stopped
 
     capture = Capture(camera.open, live=True)
     capture.open()

@@ -13,9 +13,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from digits.edge.capture.capture import Backoff, Capture
+from digits.edge.live.serve import LiveView
 
-from edge.capture import Backoff, Capture
-from edge.serve import LiveView
 from tests.test_serve import FakeCamera, fake_process, get_json, wait_for
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)

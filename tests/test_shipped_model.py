@@ -6,9 +6,10 @@ import hashlib
 
 import numpy as np
 import pytest
+from digits.edge.core.interpreter import Classifier
+from digits.edge.core.shipped import MODELS_DIR
 
-from edge.card import CARD_NAME, MODELS_DIR, VARIANTS, ModelCard
-from edge.interpreter import Classifier
+from digits.common.card import CARD_NAME, VARIANTS, ModelCard
 
 CARD = ModelCard.load(MODELS_DIR / CARD_NAME)
 

@@ -10,9 +10,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from digits.edge.capture.capture import Capture, source_opener
+from digits.edge.live.serve import Hub, LiveView, ReadLoop, reader_process
 
-from edge.capture import Capture, source_opener
-from edge.serve import Hub, LiveView, ReadLoop, reader_process
 from tests.test_serve import edge_model, get, open_stream, read_part, write_video
 
 FRAMES = 20_000
@@ -35,7 +35,7 @@ def fds() -> int:
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc to measure")
 def test_20000_frames_grow_nothing(tmp_path):
-    from edge.reader import Reader
+    from digits.edge.core.reader import Reader
 
     video = write_video(tmp_path / "soak.avi", frames=CLIP, size=(160, 120))
     # every blob classified and drawn, however unsure the model: the whole path runs each frame

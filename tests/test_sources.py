@@ -5,9 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-
-from edge.errors import ImageError, SourceError, UsageError
-from edge.sources import (
+from digits.edge.capture.sources import (
     CAMERA_RETRIES,
     CameraSource,
     ImageSource,
@@ -17,6 +15,9 @@ from edge.sources import (
     open_source,
     read_image,
 )
+from digits.edge.errors import ImageError, SourceError
+
+from digits.common.errors import UsageError
 
 
 def frame(i: int, size=(120, 160)) -> np.ndarray:
@@ -134,7 +135,7 @@ class FakeCapture:
 
 
 def test_camera_asks_for_size_and_rate_and_survives_dropped_frames(monkeypatch):
-    monkeypatch.setattr("edge.sources.time.sleep", lambda s: None)
+    monkeypatch.setattr("digits.edge.capture.sources.time.sleep", lambda s: None)
     fake = FakeCapture([True, False, False, True, True])
     camera = CameraSource(0, 640, 480, 15, capture=fake)
     assert fake.props == {cv2.CAP_PROP_FRAME_WIDTH: 640, cv2.CAP_PROP_FRAME_HEIGHT: 480,
@@ -144,7 +145,7 @@ def test_camera_asks_for_size_and_rate_and_survives_dropped_frames(monkeypatch):
 
 
 def test_camera_that_stops_is_reopened_once_then_a_source_error(monkeypatch):
-    monkeypatch.setattr("edge.sources.time.sleep", lambda s: None)
+    monkeypatch.setattr("digits.edge.capture.sources.time.sleep", lambda s: None)
     fake = FakeCapture([True] + [False] * (3 * CAMERA_RETRIES))
     with CameraSource(0, capture=fake) as camera, pytest.raises(SourceError, match="stopped"):
         list(camera)
@@ -160,7 +161,7 @@ def test_camera_that_is_not_there():
 
 def test_open_source_understands_every_spec(folder, monkeypatch):
     opened = []
-    monkeypatch.setattr("edge.sources.CameraSource",
+    monkeypatch.setattr("digits.edge.capture.sources.CameraSource",
                         lambda device, *a: opened.append(device) or "camera")
     assert open_source("0") == "camera" and open_source(2) == "camera"
     assert opened == [0, 2]

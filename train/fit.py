@@ -16,14 +16,14 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
+from digits.train.augment import augment_batch
+from digits.train.data import Mnist, split
+from digits.train.model import build_model, count_macs
 
-from edge.files import write_text
-from train.augment import augment_batch
-from train.data import Mnist, split
-from train.model import build_model, count_macs
+from digits.common.files import write_text
+from digits.common.paths import HISTORY_NAME
 
 MODEL_NAME = "digits.keras"
-HISTORY_NAME = "history.json"
 
 
 @dataclass(frozen=True)

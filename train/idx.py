@@ -8,8 +8,7 @@ import struct
 from dataclasses import dataclass
 
 import numpy as np
-
-from edge.errors import DataError
+from digits.train.errors import DataError
 
 IMAGES_MAGIC = 0x00000803
 LABELS_MAGIC = 0x00000801

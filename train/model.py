@@ -7,8 +7,12 @@ the multiply-accumulates (and so the epoch time on two cores) low.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 from keras import layers
+
+from digits.common.errors import ModelError, UsageError
 
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
@@ -56,3 +60,12 @@ def count_macs(model: keras.Model) -> int:
         elif isinstance(layer, layers.Dense):
             macs += layer.input.shape[-1] * layer.units
     return int(macs)
+
+
+def load_keras(path: Path):
+    if not path.is_file():
+        raise UsageError(f"{path}: no such Keras model (run `digits train` first)")
+    try:
+        return keras.models.load_model(path)
+    except Exception as exc:  # Keras raises many kinds for a bad file
+        raise ModelError(f"{path}: not a readable Keras model ({str(exc).splitlines()[0]})") from None

@@ -1,7 +1,7 @@
 """Digits from other hands than MNIST's: the handwriting fonts installed from Debian packages.
 
 MNIST is the training set, not the world. Each installed handwriting font (see
-`scenes.generate.FONT_PACKAGES`) writes every digit a number of times, slanted, scaled and
+`digits.common.fonts.FONT_PACKAGES`) writes every digit a number of times, slanted, scaled and
 with a thinner or bolder pen, and each goes through the one preprocessing contract. Accuracy
 per font says how the model does on shapes it never trained on (European 1s and 7s, script 4s).
 """
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from digits.edge.core.preprocess import to_mnist
 
-from edge.preprocess import to_mnist
-from scenes.generate import find_fonts, render_font_digit
+from digits.common.fonts import find_fonts, render_font_digit
 
 
 @dataclass(frozen=True)

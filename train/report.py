@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from digits.train.metrics import Scores
 
-from edge.files import atomic_path, write_text
-from train.metrics import Scores
+from digits.common.files import atomic_path, write_text
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from edge.bench import NOISE_LIMIT, BenchResult, Latency
-from edge.card import VARIANTS
-from edge.files import atomic_path, write_text
+from digits.edge.bench.latency import NOISE_LIMIT, BenchResult, Latency
+
+from digits.common.card import VARIANTS
+from digits.common.files import atomic_path, write_text
 
 KERNEL_NAMES = {"xnnpack": "XNNPACK", "builtin": "built-in"}
 

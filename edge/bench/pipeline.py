@@ -14,10 +14,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from digits.edge.bench.latency import Stages
+from digits.edge.core.shipped import SAMPLES_DIR  # noqa: E402
 
-from edge.bench import Stages
-
-SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 RESOLUTIONS = ((640, 480), (1280, 720))
 PIPELINE_VARIANTS = ("float32", "int8")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
@@ -73,8 +72,8 @@ def pipeline(paths: dict[str, Path], frames: int, backend: str, samples: Path,
     if frames <= 0:
         return [], "not asked for"
     try:
-        from edge.overlay import draw
-        from edge.reader import Reader
+        from digits.edge.core.reader import Reader
+        from digits.edge.overlay import draw
     except ImportError as exc:
         return [], f"the reader is not available yet ({exc})"
     variants = [v for v in PIPELINE_VARIANTS if v in paths]

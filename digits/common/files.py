@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from edge.errors import DigitsError
+from digits.common.errors import DigitsError
 
 
 @contextlib.contextmanager

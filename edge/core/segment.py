@@ -12,7 +12,7 @@ Stages, each a function that can be tested alone:
     choose_polarity   dark ink on light paper, or light chalk on a dark board
     shrink            to the working size keeping each block's inkiest pixel (fine pens
                       survive), or averaging the block when the frame is noisy
-    ink_map_u8        (edge.ink) divide by the paper's own brightness: flattens light and shadow
+    ink_map_u8        (digits.edge.core.ink) divide by the paper's own brightness: flattens light and shadow
     binarise          Otsu on the ink map between a floor and (clean frames) a cap, with a
                       hysteresis low mask that keeps faint stroke ends attached to strong ones
     remove_lines      ruled and graph-paper lines: long straight runs, taken out and the
@@ -40,9 +40,8 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-
-from edge.errors import ImageError
-from edge.ink import ink_map_u8
+from digits.edge.core.ink import ink_map_u8
+from digits.edge.errors import ImageError
 
 Box = tuple[int, int, int, int]  # x, y, w, h
 MIN_SIDE = 8  # frames smaller than this (at the working size) hold no digit

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.errors import ModelError, UsageError
+from digits.common.errors import ModelError, UsageError
 
 BACKENDS = ("litert", "tflite-runtime", "tensorflow")
 _MODULES = {

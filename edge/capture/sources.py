@@ -28,8 +28,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from digits.edge.errors import ImageError, SourceError
 
-from edge.errors import ImageError, SourceError, UsageError
+from digits.common.errors import UsageError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm",
                             ".ppm", ".pbm", ".pnm", ".jp2", ".sr", ".ras"})

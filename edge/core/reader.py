@@ -1,7 +1,7 @@
 """The reader: a BGR frame in, every digit and number on it out. Never imports TensorFlow.
 
-segment (edge.segment) -> the 28x28 contract (edge.preprocess) -> one invoke for every crop of
-the frame (edge.interpreter) -> numbers (edge.numbers).
+segment (`segment`) -> the 28x28 contract (`preprocess`) -> one invoke for every crop of the frame
+(`interpreter`) -> numbers (`numbers`), all in this package.
 
 A blob whose shape suggests touching digits is classified both whole and cut into parts, in
 the same invoke. The cut is kept when the blob is too wide to be one digit (TOO_WIDE), when
@@ -29,13 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from digits.edge.core import numbers as numbering
+from digits.edge.core.interpreter import Classifier
+from digits.edge.core.preprocess import to_mnist
+from digits.edge.core.segment import Blob, Segmentation, SegmentConfig, segment
+from digits.edge.core.shipped import default_model
+from digits.edge.errors import ImageError
 
-from edge import numbers as numbering
-from edge.card import default_model
-from edge.errors import ImageError, ModelError
-from edge.interpreter import Classifier
-from edge.preprocess import to_mnist
-from edge.segment import Blob, Segmentation, SegmentConfig, segment
+from digits.common.errors import ModelError
 
 Box = tuple[int, int, int, int]
 MIN_CONFIDENCE = 0.5

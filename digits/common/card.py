@@ -10,12 +10,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from edge.errors import ModelError
-from edge.files import write_text
+from digits.common.errors import ModelError
+from digits.common.files import write_text
 
 VARIANTS = ("float32", "float16", "dynamic", "int8")
 CARD_NAME = "model_card.json"
-MODELS_DIR = Path(__file__).resolve().parent / "models"
 
 
 def model_filename(variant: str) -> str:
@@ -58,7 +57,3 @@ class ModelCard:
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise ModelError(f"{path}: not a model card ({exc})") from None
 
-
-def default_model(variant: str = "int8") -> Path:
-    """The shipped model the runtime uses when no --model is given."""
-    return MODELS_DIR / model_filename(variant)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
-from edge.cli_read import _reader, reader_options
+from digits.edge.cli import _reader, reader_options
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 IMAGE_PACE = 2.0  # still images (a file or a folder) are shown this many per second
@@ -44,8 +43,8 @@ def serve(source, host, port, loop, width, height, fps, model: Path | None, back
     minute ends the process (exit 1) for systemd to restart. A video plays at its own rate
     and, with --loop, starts again. SIGTERM or Ctrl-C stops it cleanly (exit 0).
     """
-    from edge.capture import Capture, is_live, source_opener
-    from edge.serve import LiveView, reader_process, run_until_stopped
+    from digits.edge.capture.capture import Capture, is_live, source_opener
+    from digits.edge.live.serve import LiveView, reader_process, run_until_stopped
 
     live = is_live(source)
     capture = Capture(source_opener(source, width, height, fps), live=live, loop=loop)
@@ -70,8 +69,7 @@ def serve(source, host, port, loop, width, height, fps, model: Path | None, back
 def _file_pace(source: str, fallback: float) -> float:
     """Frames per second to show a file at: a video's own rate, still images IMAGE_PACE."""
     import cv2
-
-    from edge.sources import VIDEO_SUFFIXES
+    from digits.edge.capture.sources import VIDEO_SUFFIXES
 
     path = Path(source)
     if path.suffix.lower() not in VIDEO_SUFFIXES:

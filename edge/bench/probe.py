@@ -1,6 +1,6 @@
 """Child process for `digits bench`'s start-up figures: import, load, one result, then report.
 
-Run as `python -m edge.bench_probe --model M --backend B [--image I]`. It imports nothing
+Run as `python -m digits.edge.bench.probe --model M --backend B [--image I]`. It imports nothing
 the runtime does not need, so its peak RSS is the runtime's. With `--backend tensorflow` the
 same work goes through TensorFlow's `tf.lite.Interpreter`, for comparison. Prints one JSON
 line once the first result exists, with the wall time since the parent launched it
@@ -32,18 +32,18 @@ def peak_rss_bytes() -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m edge.bench_probe")
+    parser = argparse.ArgumentParser(prog="python -m digits.edge.bench.probe")
     parser.add_argument("--model", required=True)
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--image", default=None, help="a frame for the reader; without it, a generated page")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
-    from edge.interpreter import load_backend
+    from digits.edge.core.interpreter import load_backend
 
     load_backend(args.backend)  # the interpreter module itself: for TensorFlow, all of it
     try:
-        from edge.reader import Reader
+        from digits.edge.core.reader import Reader
     except ImportError:  # an older checkout without the reader: time the classifier alone
         Reader = None  # noqa: N806
     imported = time.perf_counter()
@@ -67,8 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         work = f"Reader.read of one {frame.shape[1]}x{frame.shape[0]} {what}"
     else:
         import numpy as np
-
-        from edge.interpreter import Classifier
+        from digits.edge.core.interpreter import Classifier
 
         runtime = Classifier(args.model, backend=args.backend)
         loaded = time.perf_counter()

@@ -14,17 +14,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from edge.errors import SourceError
+from digits.edge.errors import SourceError
 
 if TYPE_CHECKING:
-    from edge.sources import Source as FrameSource
+    from digits.edge.capture.sources import Source as FrameSource
 
 
 class Source(Protocol):
     """What Capture needs of an opened camera or file."""
 
     def read(self) -> Any:
-        """The next frame (an edge.sources Frame, or a bare image in tests), or None when there
+        """The next frame (an digits.edge.capture.sources Frame, or a bare image in tests), or None when there
         is none: a file ended, a camera stopped. Raising counts as None."""
 
     def close(self) -> None: ...
@@ -158,7 +158,7 @@ class Capture:
         self.on_status(self.status)
 
 
-# --- edge.sources as Capture's sources ------------------------------------------------------------
+# --- the sources as Capture's sources ---------------------------------------------------------
 
 LIVE_PREFIXES = ("/dev/video",)
 
@@ -170,7 +170,7 @@ def is_live(spec: str) -> bool:
 
 
 class SourceReader:
-    """An edge.sources source (an iterator of Frames) read one frame at a time."""
+    """An digits.edge.capture.sources source (an iterator of Frames) read one frame at a time."""
 
     def __init__(self, source: FrameSource):
         self.source = source
@@ -185,6 +185,6 @@ class SourceReader:
 
 def source_opener(spec: str, width: int = 640, height: int = 480, fps: float = 30) -> Opener:
     """Opens `--source` afresh each call: the first call's errors are the user's (exit 1 or 2)."""
-    from edge.sources import open_source
+    from digits.edge.capture.sources import open_source
 
     return lambda: SourceReader(open_source(spec, width, height, fps))

@@ -11,7 +11,7 @@ mjpeg_server example), with no globals, loopback unless asked, and a clean stop 
     /api/latest    the latest result, as `digits read --json` prints it, plus "camera"
     /healthz       200 while frames flow (or a file has ended), 503 while the camera is lost
 
-A camera that fails is re-opened with back-off (edge.capture); one whose read hangs in its
+A camera that fails is re-opened with back-off (digits.edge.capture.capture); one whose read hangs in its
 driver instead is reported lost after STALL_S and, after WATCHDOG_S, ends the process with
 exit 1 so that systemd starts it afresh.
 """
@@ -31,9 +31,10 @@ from urllib.parse import urlsplit
 
 import cv2
 import numpy as np
+from digits.edge.capture.capture import CameraStatus, Capture
+from digits.edge.errors import SourceError
 
-from edge.capture import CameraStatus, Capture
-from edge.errors import DigitsError, SourceError
+from digits.common.errors import DigitsError
 
 # frame, its index, the loop's FPS -> (the result as `digits read --json` gives it, the frame to show)
 Process = Callable[[np.ndarray, int, float], tuple[dict, np.ndarray]]
@@ -323,9 +324,9 @@ class LiveView:
 
 
 def reader_process(reader) -> Process:
-    """The real work on each edge.sources Frame: read it, JSON as `digits read --json`, draw it."""
-    from edge.overlay import draw
-    from edge.reader import to_json
+    """The real work on each source Frame: read it, JSON as `digits read --json`, draw it."""
+    from digits.edge.core.reader import to_json
+    from digits.edge.overlay import draw
 
     def process(frame, index: int, fps: float) -> tuple[dict, np.ndarray]:
         result = reader.read(frame.image)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
-from edge.card import MODELS_DIR
+from digits.edge.core.shipped import MODELS_DIR
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -43,8 +42,8 @@ def bench(models_dir, test_set, samples_dir, quick, threads, tensorflow, as_json
     start and peak RSS in a fresh process (and through full TensorFlow when installed), and
     the install size of the edge extra against the train extra. Never imports TensorFlow.
     """
-    from edge.bench import BenchConfig, run
-    from edge.bench_report import terminal, to_json, write
+    from digits.edge.bench.latency import BenchConfig, run
+    from digits.edge.bench.report import terminal, to_json, write
 
     settings = {"models_dir": models_dir, "test_set": test_set, "samples_dir": samples_dir,
                 "threads": tuple(sorted(set(threads)))}

