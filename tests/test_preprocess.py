@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from digits.edge.core.preprocess import BOX, CENTRE, SIZE, to_mnist, to_mnist_batch
+from digits.edge.core.preprocess import BOX, CENTRE, SIZE, to_mnist
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -20,7 +20,7 @@ def ink_extent(image: np.ndarray, floor: float = 0.2) -> tuple[int, int]:
 
 def test_mnist_digits_come_back_nearly_unchanged(mnist):
     images = mnist.x_test[:300]
-    again = to_mnist_batch(list(images))
+    again = np.stack([to_mnist(image) for image in images])
     assert again.shape == (300, SIZE, SIZE) and again.dtype == np.float32
     assert np.abs(again - images / 255.0).mean() < 0.04  # MNIST is already in this form
 
@@ -66,7 +66,6 @@ def test_tiny_and_huge_crops():
 def test_blank_and_faint_crops_give_an_empty_field():
     assert not to_mnist(np.zeros((30, 30), np.uint8)).any()
     assert not to_mnist(np.zeros((0, 0), np.float32)).any()
-    assert to_mnist_batch([]).shape == (0, SIZE, SIZE)
 
 
 def test_values_are_scaled_to_full_range_whatever_the_ink_strength():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from digits.edge.core.ink import ink_map_u8
+from digits.edge.core.ink import ink_map
 from digits.edge.core.segment import (
     Piece,
     SegmentConfig,
@@ -93,7 +93,7 @@ def test_ink_map_flattens_uneven_light():
     gray, _ = working_gray(page_with_text("40710", origin=(20, 300)), 320)
     ramp = np.linspace(0.45, 1.0, gray.shape[1], dtype=np.float32)[None, :]
     lit = (gray * ramp).astype(np.uint8)
-    ink, paper = ink_map_u8(lit, stroke_px=6)
+    ink, paper = ink_map(lit, stroke_px=6)
     strokes = gray < 100
     assert np.median(ink[~strokes]) < 10  # bare paper is ~0 ink, dark corner or bright
     assert np.median(ink[strokes]) > 120  # strokes are strong ink on either side
@@ -194,7 +194,7 @@ def test_full_res_blob_boxes_in_input_pixels():
     page = np.full((480, 640, 3), 230, np.uint8)
     page[100:160, 200:212] = 30  # a "1", 12 x 60 px
     gray, scale = working_gray(page, 320)
-    ink, paper = ink_map_u8(gray, stroke_px=8)
+    ink, paper = ink_map(gray, stroke_px=8)
     own = (ink[48:82, 98:108] > 40).astype(np.uint8)
     blob = full_res_blob(to_gray(page), (98, 48, 10, 34), own, paper, scale, True, 40)
     assert blob is not None
@@ -361,7 +361,7 @@ def test_big_blobs_come_from_the_working_size_with_boxes_in_input_pixels():
     page = np.full((480, 640, 3), 230, np.uint8)
     page[100:200, 300:314] = 30  # a "1", 14 x 100 px: 50 px tall at the working size
     gray, scale = working_gray(page, 320)
-    ink, paper = ink_map_u8(gray, stroke_px=8)
+    ink, paper = ink_map(gray, stroke_px=8)
     own = (ink[50:100, 150:157] > 40).astype(np.uint8)
     blob = full_res_blob(to_gray(page), (150, 50, 7, 50), own, paper, scale, True, 40, work_ink=ink)
     assert blob is not None and blob.crop.shape[0] < 60  # cut at the working size

@@ -52,7 +52,7 @@ def photograph(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def read_back(photo: np.ndarray, stroke_px: int | None = None) -> np.ndarray:
     """The crop as the edge runtime sees it: ink map, mask, largest blob, the 28x28 contract."""
     stroke_px = stroke_px or max(4, photo.shape[0] // 8)
-    ink = ink_map(photo, stroke_px=stroke_px)
+    ink, _ = ink_map(photo, stroke_px=stroke_px)
     mask = ink_mask(ink)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count > 1:

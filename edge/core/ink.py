@@ -24,35 +24,22 @@ def paper_level(gray: np.ndarray, stroke_px: int, smooth_px: int | None = None) 
     return cv2.blur(closed, (s, s)).astype(np.float32)
 
 
-def ink_map(gray: np.ndarray, *, dark_ink: bool = True, stroke_px: int = 8) -> np.ndarray:
-    """Float32 ink strength in [0, 1]: the pixel's darkness relative to the paper around it.
-
-    `gray` is uint8. For light ink on a dark board (`dark_ink=False`) the image is inverted
-    first. `stroke_px` bounds the widest stroke expected; the paper estimate ignores anything
-    narrower.
-    """
-    if not dark_ink:
-        gray = 255 - gray
-    paper = paper_level(gray, stroke_px)
-    ink = (paper - gray.astype(np.float32)) / np.maximum(paper, 16.0)
-    return np.clip(ink, 0.0, 1.0)
-
-
-def ink_mask(ink: np.ndarray, floor: float = 0.12) -> np.ndarray:
+def ink_mask(ink_u8: np.ndarray, floor: float = 0.12) -> np.ndarray:
     """Binary ink mask: Otsu's threshold on the ink map, never below `floor` (blank paper)."""
-    ink_u8 = np.round(ink * 255).astype(np.uint8)
     otsu, _ = cv2.threshold(ink_u8, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     level = max(otsu, floor * 255)
     return (ink_u8 > level).astype(np.uint8)
 
 
-def ink_map_u8(gray: np.ndarray, *, dark_ink: bool = True,
-               stroke_px: int = 8) -> tuple[np.ndarray, np.ndarray]:
-    """`ink_map` in uint8 (0..255) with OpenCV's saturating ops, and the paper level it used.
+def ink_map(gray: np.ndarray, *, dark_ink: bool = True,
+            stroke_px: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Ink strength in uint8 (0 on bare paper, 255 for black ink), and the paper level it used.
 
-    The same quantity as `ink_map` (1 - gray / paper), about ten times faster than the float
-    version on a Pi-class core; the segmenter runs it on every frame. Its paper estimate is
-    smoothed less (a third of the closing), to follow the edges of hard shadows.
+    `gray` is uint8; it is 1 - gray / paper, computed with OpenCV's saturating ops because the
+    segmenter runs it on every frame of a Pi-class core. For light ink on a dark board
+    (`dark_ink=False`) the image is inverted first. `stroke_px` bounds the widest stroke
+    expected: the paper estimate ignores anything narrower, and is smoothed less than the
+    closing (a third of it) to follow the edges of hard shadows.
     """
     if not dark_ink:
         gray = cv2.bitwise_not(gray)

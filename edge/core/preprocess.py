@@ -64,11 +64,3 @@ def to_mnist(crop: np.ndarray, *, dark_ink: bool = False) -> np.ndarray:
         small, shift, (SIZE, SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
     )
     return np.clip(field, 0.0, 1.0, out=field)
-
-
-def to_mnist_batch(crops: list[np.ndarray], *, dark_ink: bool = False) -> np.ndarray:
-    """Stack `to_mnist` of every crop into one (n, 28, 28) float32 batch for a single invoke."""
-    batch = np.zeros((len(crops), SIZE, SIZE), np.float32)
-    for i, crop in enumerate(crops):
-        batch[i] = to_mnist(crop, dark_ink=dark_ink)
-    return batch

@@ -12,7 +12,7 @@ Stages, each a function that can be tested alone:
     choose_polarity   dark ink on light paper, or light chalk on a dark board
     shrink            to the working size keeping each block's inkiest pixel (fine pens
                       survive), or averaging the block when the frame is noisy
-    ink_map_u8        (digits.edge.core.ink) divide by the paper's own brightness: flattens light and shadow
+    ink_map        (digits.edge.core.ink) divide by the paper's own brightness: flattens light and shadow
     binarise          Otsu on the ink map between a floor and (clean frames) a cap, with a
                       hysteresis low mask that keeps faint stroke ends attached to strong ones
     remove_lines      ruled and graph-paper lines: long straight runs, taken out and the
@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from digits.edge.core.ink import ink_map_u8
+from digits.edge.core.ink import ink_map
 from digits.edge.errors import ImageError
 
 Box = tuple[int, int, int, int]  # x, y, w, h
@@ -533,7 +533,7 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
     noisy = noise_level(full) >= NOISY
     gray = shrink(full, factor, dark, noisy=noisy)
     h, w = gray.shape
-    ink, paper = ink_map_u8(gray, dark_ink=dark, stroke_px=stroke_px_for(h))
+    ink, paper = ink_map(gray, dark_ink=dark, stroke_px=stroke_px_for(h))
     strong, weak, level = binarise(ink, config.ink_floor, cap=1.0 if noisy else OTSU_CAP)
 
     min_h = max(4.0, config.min_height * h)
