@@ -23,14 +23,6 @@ _MODULES = {
 
 
 @dataclass(frozen=True)
-class Prediction:
-    label: int
-    confidence: float  # softmax probability of `label`
-    runner_up: int
-    runner_up_confidence: float
-
-
-@dataclass(frozen=True)
 class Quantisation:
     dtype: np.dtype
     scale: float
@@ -109,11 +101,10 @@ class Classifier:
             self._interpreter.allocate_tensors()
             self._batch = want
 
-    def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """Softmax probabilities (n, 10) for images (n, 28, 28) in [0, 1], in one invoke."""
+    def set_input(self, images: np.ndarray) -> None:
+        """Quantise images (n, 28, 28) in [0, 1] into the input tensor, resized for n. `invoke()`
+        then runs the model on them as often as asked: a benchmark times the invoke alone."""
         n = len(images)
-        if n == 0:
-            return np.zeros((0, 10), np.float32)
         self._ensure_batch(n)
         batch = np.zeros((self._batch, *self._pixel_shape), np.float32)
         batch[:n] = np.asarray(images, np.float32).reshape(n, *self._pixel_shape)
@@ -122,20 +113,29 @@ class Classifier:
             info = np.iinfo(q.dtype)
             batch = np.clip(np.round(batch / q.scale + q.zero_point), info.min, info.max)
         self._interpreter.set_tensor(self._input["index"], batch.astype(q.dtype))
+
+    def invoke(self) -> None:
         self._interpreter.invoke()
+
+    def graph(self) -> tuple[list[dict], dict[int, tuple[int, ...]]]:
+        """The interpreter's ops and every tensor's shape, for counting work from the graph
+        (built with xnnpack=False, the ops are the model's own, not one delegate node)."""
+        shapes = {t["index"]: tuple(int(d) for d in t["shape"])
+                  for t in self._interpreter.get_tensor_details()}
+        return self._interpreter._get_ops_details(), shapes
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """Softmax probabilities (n, 10) for images (n, 28, 28) in [0, 1], in one invoke."""
+        n = len(images)
+        if n == 0:
+            return np.zeros((0, 10), np.float32)
+        self.set_input(images)
+        self.invoke()
         raw = self._interpreter.get_tensor(self._output["index"])[:n]
         q = self.output_quant
         if q.quantised:
             return (raw.astype(np.float32) - q.zero_point) * q.scale
         return raw.astype(np.float32)
-
-    def classify(self, images: np.ndarray) -> list[Prediction]:
-        probs = self.probabilities(images)
-        order = np.argsort(-probs, axis=1)[:, :2]
-        return [
-            Prediction(int(a), float(p[a]), int(b), float(p[b]))
-            for (a, b), p in zip(order, probs)
-        ]
 
     def predict_labels(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Top-1 labels of many images, `batch_size` at a time (for whole test sets)."""
