@@ -80,10 +80,14 @@ class Classifier:
             raise ModelError(f"{self.model_path}: expected one input and one output tensor")
         self._input, self._output = inp[0], out[0]
         shape = tuple(int(d) for d in self._input["shape"])
-        if shape[1:] not in ((28, 28, 1), (28, 28)) or tuple(self._output["shape"][1:]) != (10,):
+        outputs = tuple(int(d) for d in self._output["shape"][1:])
+        if shape[1:] not in ((28, 28, 1), (28, 28)) or outputs not in ((10,), (11,)):
             raise ModelError(
                 f"{self.model_path}: not a digit model (input {list(shape)}, output "
-                f"{list(self._output['shape'])}; expected [n, 28, 28, 1] -> [n, 10])")
+                f"{list(self._output['shape'])}; expected [n, 28, 28, 1] -> [n, 10] or [n, 11])")
+        self.num_outputs = outputs[0]
+        # the eleventh output, where there is one, is "not a digit"; older files have ten
+        self.reject_class: int | None = 10 if self.num_outputs == 11 else None
         self._pixel_shape = shape[1:]
         self.input_quant = _quantisation(self._input)
         self.output_quant = _quantisation(self._output)
@@ -125,10 +129,11 @@ class Classifier:
         return self._interpreter._get_ops_details(), shapes
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """Softmax probabilities (n, 10) for images (n, 28, 28) in [0, 1], in one invoke."""
+        """Softmax probabilities (n, 10 or 11: every output, "not a digit" last) for images
+        (n, 28, 28) in [0, 1], in one invoke."""
         n = len(images)
         if n == 0:
-            return np.zeros((0, 10), np.float32)
+            return np.zeros((0, self.num_outputs), np.float32)
         self.set_input(images)
         self.invoke()
         raw = self._interpreter.get_tensor(self._output["index"])[:n]
@@ -138,7 +143,8 @@ class Classifier:
         return raw.astype(np.float32)
 
     def predict_labels(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """Top-1 labels of many images, `batch_size` at a time (for whole test sets)."""
+        """Top-1 labels of many images, `batch_size` at a time (for whole test sets); with an
+        11-output model a label may be `reject_class`."""
         labels = [self.probabilities(images[i : i + batch_size]).argmax(axis=1)
                   for i in range(0, len(images), batch_size)]
         return np.concatenate(labels) if labels else np.zeros(0, np.int64)
