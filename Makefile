@@ -10,7 +10,7 @@ DIGITS := $(BIN)/digits
 help:
 	@echo "make train convert  create .venv, fetch + verify MNIST, train, evaluate, convert, gate"
 	@echo "make test           the test suite (creates .venv if needed)"
-	@echo "make lint           ruff"
+	@echo "make lint           ruff, and the architecture's import contracts (import-linter)"
 	@echo "make ship           copy artifacts/models (all variants + card) into edge/models"
 	@echo "make clean          remove artifacts/ and reports/ (keeps .venv and the data cache)"
 	@echo "make pi-check       prove the Pi install: aarch64 wheels, then digits read under arm64 emulation"
@@ -48,6 +48,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/python -m tests.layers   # import-linter's contracts in pyproject.toml
 
 clean:
 	rm -rf artifacts reports .pytest_cache
