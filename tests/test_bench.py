@@ -14,8 +14,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from digits.edge.bench.latency import BenchConfig, _wanted, run, summarise, thread_counts, verdict
+from digits.edge.bench.config import BenchConfig
+from digits.edge.bench.install import _wanted
+from digits.edge.bench.latency import summarise, verdict
+from digits.edge.bench.machine import thread_counts
 from digits.edge.bench.report import sections, terminal, to_json
+from digits.edge.bench.run import run
 
 from digits.cli import main
 

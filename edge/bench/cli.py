@@ -42,8 +42,9 @@ def bench(models_dir, test_set, samples_dir, quick, threads, tensorflow, as_json
     start and peak RSS in a fresh process (and through full TensorFlow when installed), and
     the install size of the edge extra against the train extra. Never imports TensorFlow.
     """
-    from digits.edge.bench.latency import BenchConfig, run
+    from digits.edge.bench.config import BenchConfig
     from digits.edge.bench.report import terminal, to_json, write
+    from digits.edge.bench.run import run
 
     settings = {"models_dir": models_dir, "test_set": test_set, "samples_dir": samples_dir,
                 "threads": tuple(sorted(set(threads)))}

@@ -14,18 +14,19 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from digits.edge.bench.latency import Stages
-from digits.edge.core.shipped import SAMPLES_DIR  # noqa: E402
+from digits.edge.bench.results import Stages
+from digits.edge.capture.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from digits.edge.core.reader import Reader
+from digits.edge.core.shipped import SAMPLES_DIR
+from digits.edge.overlay import draw
 
 RESOLUTIONS = ((640, 480), (1280, 720))
 PIPELINE_VARIANTS = ("float32", "int8")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm")
 VIDEO_FRAMES = 30  # at most this many frames taken from each sample video
 WARMUP_FRAMES = 3
 
 
-def sample_files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+def sample_files(folder: Path, suffixes: frozenset[str]) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes)
@@ -71,11 +72,6 @@ def pipeline(paths: dict[str, Path], frames: int, backend: str, samples: Path,
     """Stage means, frame p50/p90 and FPS per (variant, resolution), or ([], why it was skipped)."""
     if frames <= 0:
         return [], "not asked for"
-    try:
-        from digits.edge.core.reader import Reader
-        from digits.edge.overlay import draw
-    except ImportError as exc:
-        return [], f"the reader is not available yet ({exc})"
     variants = [v for v in PIPELINE_VARIANTS if v in paths]
     if not variants:
         return [], "neither a float32 nor an int8 model to run the reader with"

@@ -3,8 +3,8 @@
 Run as `python -m digits.edge.bench.probe --model M --backend B [--image I]`. It imports nothing
 the runtime does not need, so its peak RSS is the runtime's. With `--backend tensorflow` the
 same work goes through TensorFlow's `tf.lite.Interpreter`, for comparison. Prints one JSON
-line once the first result exists, with the wall time since the parent launched it
-(`DIGITS_BENCH_LAUNCHED`, seconds since the epoch): python's own start-up included.
+line, a `ProbeReport`, once the first result exists, with the wall time since the parent
+launched it (`DIGITS_BENCH_LAUNCHED`, seconds since the epoch): python's own start-up included.
 """
 
 from __future__ import annotations
@@ -15,6 +15,21 @@ import os
 import resource
 import sys
 import time
+from dataclasses import asdict, dataclass
+
+LAUNCHED = "DIGITS_BENCH_LAUNCHED"  # the environment variable with the parent's wall clock at launch
+
+
+@dataclass(frozen=True)
+class ProbeReport:
+    work: str  # what was timed, e.g. "Reader.read of one 640x480 frame"
+    answer: int  # digits found, so the work cannot be skipped
+    since_launch_s: float  # launch to first result, python's start-up included
+    import_s: float
+    load_s: float
+    first_result_s: float
+    peak_rss_bytes: int
+    imported_tensorflow: bool
 
 
 def peak_rss_bytes() -> int:
@@ -42,48 +57,34 @@ def main(argv: list[str] | None = None) -> None:
     from digits.edge.core.interpreter import load_backend
 
     load_backend(args.backend)  # the interpreter module itself: for TensorFlow, all of it
-    try:
-        from digits.edge.core.reader import Reader
-    except ImportError:  # an older checkout without the reader: time the classifier alone
-        Reader = None  # noqa: N806
+    from digits.edge.core.reader import Reader
+
     imported = time.perf_counter()
 
-    if Reader is not None:
-        import cv2
-        import numpy as np
+    import cv2
+    import numpy as np
 
-        if args.image:
-            frame = cv2.imread(args.image, cv2.IMREAD_COLOR)
-            if frame is None:
-                raise SystemExit(f"{args.image}: not a readable image")
-            what = "frame"
-        else:  # no sample shipped: a page with one hand-drawn "1" on it
-            frame = np.full((480, 640, 3), 235, np.uint8)
-            cv2.line(frame, (320, 180), (320, 300), (30, 30, 30), 9)
-            what = "generated frame"
-        runtime = Reader(model=args.model, backend=args.backend)
-        loaded = time.perf_counter()
-        answer = len(runtime.read(frame).digits)
-        work = f"Reader.read of one {frame.shape[1]}x{frame.shape[0]} {what}"
-    else:
-        import numpy as np
-        from digits.edge.core.interpreter import Classifier
-
-        runtime = Classifier(args.model, backend=args.backend)
-        loaded = time.perf_counter()
-        digit = np.zeros((1, 28, 28), np.float32)
-        digit[0, 5:23, 13:16] = 1.0  # a plain "1"
-        answer = runtime.classify(digit)[0].label
-        work = "Classifier.classify of one 28x28 digit"
+    if args.image:
+        frame = cv2.imread(args.image, cv2.IMREAD_COLOR)
+        if frame is None:
+            raise SystemExit(f"{args.image}: not a readable image")
+        what = "frame"
+    else:  # no sample shipped: a page with one hand-drawn "1" on it
+        frame = np.full((480, 640, 3), 235, np.uint8)
+        cv2.line(frame, (320, 180), (320, 300), (30, 30, 30), 9)
+        what = "generated frame"
+    reader = Reader(model=args.model, backend=args.backend)
+    loaded = time.perf_counter()
+    answer = len(reader.read(frame).digits)
     done = time.perf_counter()
-    launched = float(os.environ.get("DIGITS_BENCH_LAUNCHED", "nan"))  # the parent's wall clock at launch
 
-    print(json.dumps({
-        "work": work, "answer": answer, "since_launch_s": time.time() - launched,
-        "import_s": imported - start, "load_s": loaded - imported,
-        "first_result_s": done - loaded, "peak_rss_bytes": peak_rss_bytes(),
-        "imported_tensorflow": "tensorflow" in sys.modules,
-    }), flush=True)
+    report = ProbeReport(
+        work=f"Reader.read of one {frame.shape[1]}x{frame.shape[0]} {what}", answer=answer,
+        since_launch_s=time.time() - float(os.environ.get(LAUNCHED, "nan")),
+        import_s=imported - start, load_s=loaded - imported, first_result_s=done - loaded,
+        peak_rss_bytes=peak_rss_bytes(), imported_tensorflow="tensorflow" in sys.modules,
+    )
+    print(json.dumps(asdict(report)), flush=True)
 
 
 if __name__ == "__main__":

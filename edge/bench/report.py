@@ -11,12 +11,11 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from digits.edge.bench.latency import NOISE_LIMIT, BenchResult, Latency
+from digits.edge.bench.config import BUILTIN, KERNELS, NOISE_LIMIT, XNNPACK, BenchConfig
+from digits.edge.bench.results import BenchResult, Latency
 
 from digits.common.card import VARIANTS
 from digits.common.files import atomic_path, write_text
-
-KERNEL_NAMES = {"xnnpack": "XNNPACK", "builtin": "built-in"}
 
 
 def _ms(value: float) -> str:
@@ -40,7 +39,7 @@ def _table(header: list[str], rows: list[list[str]], align: str) -> list[str]:
 
 
 def _order(row: Latency) -> tuple:
-    return (row.backend, row.kernels != "xnnpack", row.threads, row.batch, VARIANTS.index(row.variant)
+    return (row.backend, row.kernels != XNNPACK, row.threads, row.batch, VARIANTS.index(row.variant)
             if row.variant in VARIANTS else 99)
 
 
@@ -56,8 +55,8 @@ def machine_lines(result: BenchResult) -> list[str]:
         f"isa       {' '.join(m.isa) or 'n/a'}",
         f"governor  {m.governor or 'not readable'} · load average (1 min) {load}",
         f"software  Python {m.python} · {libs}",
-        f"run       {c['label']}: {c['rounds']} rounds, {c['latency_budget_s']:g} s of timed invokes, "
-        f"{c['pipeline_frames']} frames per pipeline cell, {c['startup_runs']} start-up(s) per runtime",
+        f"run       {c.label}: {c.rounds} rounds, {c.latency_budget_s:g} s of timed invokes, "
+        f"{c.pipeline_frames} frames per pipeline cell, {c.startup_runs} start-up(s) per runtime",
     ]
 
 
@@ -71,8 +70,8 @@ def sections(result: BenchResult) -> list[tuple[str, list[str]]]:
 
     head = []
     for v in result.variants:
-        x = by.get((v.variant, backend, "xnnpack", one, 1))
-        b = by.get((v.variant, backend, "builtin", one, 1))
+        x = by.get((v.variant, backend, XNNPACK, one, 1))
+        b = by.get((v.variant, backend, BUILTIN, one, 1))
         head.append([
             v.variant, f"{v.accuracy:.2%}" if v.accuracy is not None else "–", f"{v.size_bytes / 1024:.1f}",
             f"{v.params:,}" if v.params else "–", f"{v.macs / 1e6:.2f}" if v.macs else "–",
@@ -85,7 +84,7 @@ def sections(result: BenchResult) -> list[tuple[str, list[str]]]:
                 "built-in p50", "× float32"], head, "lrrrrrlrl"),
     ))
 
-    lat = [[r.backend, KERNEL_NAMES.get(r.kernels, r.kernels), str(r.threads), str(r.batch), r.variant,
+    lat = [[r.backend, KERNELS.get(r.kernels, r.kernels), str(r.threads), str(r.batch), r.variant,
             _ms(r.p50_ms), _ms(r.p90_ms), _ms(r.p99_ms), f"{_ms(r.mean_ms)} ± {_ms(r.stdev_ms)}",
             f"{r.images_per_s:,.0f}", f"{r.gmacs:.1f}" if r.gmacs else "–", f"{r.spread:.0%}", _ratio(r)]
            for r in rows]
@@ -170,12 +169,16 @@ def markdown(result: BenchResult, plots: list[Path], plot_note: str | None) -> s
         lines += ["", "## Plots", ""] + [f"![{p.stem}]({p.name})" for p in plots]
     elif plot_note:
         lines += ["", f"_No plots: {plot_note}._"]
-    lines += ["", f"Settings: `{json.dumps(result.config)}`; {result.seconds:.0f} s.", ""]
+    lines += ["", f"Settings: `{json.dumps(_plain(result.config))}`; {result.seconds:.0f} s.", ""]
     return "\n".join(lines)
 
 
 def to_json(result: BenchResult) -> str:
-    return json.dumps(asdict(result), indent=2)
+    return json.dumps(asdict(result), indent=2, default=str)  # paths as strings
+
+
+def _plain(config: BenchConfig) -> dict:
+    return json.loads(json.dumps(asdict(config), default=str))
 
 
 # --- plots ----------------------------------------------------------------------------------
@@ -207,7 +210,7 @@ def _latency_plot(plt, result: BenchResult, path: Path) -> Path | None:
     rows = result.latency
     if not rows:
         return None
-    panels = sorted({(r.backend, r.kernels) for r in rows}, key=lambda k: (k[0], k[1] != "xnnpack"))
+    panels = sorted({(r.backend, r.kernels) for r in rows}, key=lambda k: (k[0], k[1] != XNNPACK))
     batches = sorted({r.batch for r in rows})
     fig, axes = plt.subplots(len(panels), len(batches), figsize=(4.5 * len(batches), 3.2 * len(panels)),
                              squeeze=False)
@@ -215,7 +218,7 @@ def _latency_plot(plt, result: BenchResult, path: Path) -> Path | None:
         for j, batch in enumerate(batches):
             _latency_panel(axes[i][j], [r for r in rows if (r.backend, r.kernels, r.batch)
                                         == (backend, kernels, batch)])
-            axes[i][j].set_title(f"{backend}, {KERNEL_NAMES.get(kernels, kernels)}, batch {batch}",
+            axes[i][j].set_title(f"{backend}, {KERNELS.get(kernels, kernels)}, batch {batch}",
                                  fontsize=9)
     return _save(plt, fig, path)
 
@@ -244,10 +247,10 @@ def _accuracy_plot(plt, result: BenchResult, path: Path) -> Path | None:
     if not rows:
         return None
     fig, ax = plt.subplots(figsize=(6, 4))
-    for kernels, marker, offset in (("xnnpack", "o", (3, 4)), ("builtin", "s", (3, -11))):
+    for kernels, marker, offset in ((XNNPACK, "o", (3, 4)), (BUILTIN, "s", (3, -11))):
         sel = sorted((r for r in rows if r.kernels == kernels), key=lambda r: r.p50_ms)
         ax.scatter([r.p50_ms for r in sel], [acc[r.variant] for r in sel], marker=marker,
-                   label=KERNEL_NAMES[kernels])
+                   label=KERNELS[kernels])
         groups: list[list[Latency]] = []  # points on top of each other share one label
         for r in sel:
             last = groups[-1][-1] if groups else None
