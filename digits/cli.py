@@ -13,9 +13,8 @@ from pathlib import Path
 
 import click
 
+from digits.common.cli import CONTEXT
 from digits.common.errors import DigitsError
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class DigitsGroup(click.Group):

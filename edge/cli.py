@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+from digits.common.cli import CONTEXT
 
 
 def reader_options(f):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+from digits.common.cli import CONTEXT
 
 
 @click.command(context_settings=CONTEXT)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from digits.edge.core.shipped import MODELS_DIR
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+from digits.common.cli import CONTEXT
 
 
 @click.command(context_settings=CONTEXT)

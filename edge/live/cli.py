@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 from digits.edge.cli import _reader, reader_options
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+from digits.common.cli import CONTEXT
+
 IMAGE_PACE = 2.0  # still images (a file or a folder) are shown this many per second
 
 
