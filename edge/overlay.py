@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
 from digits.edge.core.reader import FrameResult
 
 DIGIT_COLOUR = (40, 180, 40)  # BGR

@@ -37,12 +37,12 @@ def scenes(count, levels, seed, out, model, threads, no_fonts, as_json) -> None:
     """
     import cv2
     import numpy as np
-    from digits.edge.core.reader import Reader, to_json
-    from digits.scenes.generate import LEVELS, GlyphBank, generate
-    from digits.scenes.score import Tally, score_frame
 
     from digits.common.errors import UsageError
     from digits.common.files import write_bytes, write_text
+    from digits.edge.core.reader import Reader, to_json
+    from digits.scenes.generate import LEVELS, GlyphBank, generate
+    from digits.scenes.score import Tally, score_frame
 
     chosen = [lv.strip() for lv in levels.split(",") if lv.strip()]
     if not chosen or any(lv not in LEVELS for lv in chosen):

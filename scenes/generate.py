@@ -32,12 +32,12 @@ import numpy as np
 
 from digits.common.files import write_bytes, write_text
 from digits.common.fonts import find_fonts, render_font_digit, tight
+from digits.edge.core.blob import Box, union
 
 WIDTH, HEIGHT = 640, 480
 LEVELS = ("clean", "camera", "hard")
 HEIGHT_RANGE = (30, 100)  # digit heights in pixels
 FONT_SHARE = 0.35  # fraction of digits drawn from fonts when any are installed
-Box = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -260,12 +260,6 @@ def make_scene(bank: GlyphBank, level: str, rng: np.random.Generator) -> Scene:
     return Scene(image, level, digits, number_truths, ink="blue" if blue else "black")
 
 
-def union(boxes: list[Box]) -> Box:
-    x0 = min(b[0] for b in boxes)
-    y0 = min(b[1] for b in boxes)
-    x1 = max(b[0] + b[2] for b in boxes)
-    y1 = max(b[1] + b[3] for b in boxes)
-    return (x0, y0, x1 - x0, y1 - y0)
 
 
 def _ruled(page: np.ndarray, rng: np.random.Generator) -> None:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from digits.edge.core.shipped import SAMPLES_DIR as SAMPLES  # noqa: E402
-from digits.scenes.generate import GlyphBank, make_scene
 
 from digits.common.files import write_bytes, write_text
+from digits.edge.core.shipped import SAMPLES_DIR as SAMPLES  # noqa: E402
+from digits.scenes.generate import GlyphBank, make_scene
 
 VIDEO_FPS = 10
 FOURCC = "mp4v"  # MPEG-4 part 2: every OpenCV wheel reads it, a tenth of MJPG's size

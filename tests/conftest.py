@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from digits.train.data import CACHE_NAME, Mnist, default_cache_dir, from_npz
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from digits.edge.core.numbers import group, neighbours, number_confidence, union
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from digits.edge.core.preprocess import BOX, CENTRE, SIZE, to_mnist
 
 

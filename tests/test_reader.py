@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+
 from digits.edge.core.reader import DigitRead, FrameResult, NumberRead, Reader, to_json
 from digits.edge.core.shipped import default_model
 from digits.edge.errors import ImageError

@@ -7,6 +7,7 @@ import json
 import cv2
 import numpy as np
 import pytest
+
 from digits.edge.core.shipped import default_model
 from digits.scenes.generate import HEIGHT, HEIGHT_RANGE, LEVELS, WIDTH, GlyphBank, generate, write_set
 from digits.scenes.score import FrameScore, Tally, iou, match_boxes, score_frame

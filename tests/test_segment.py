@@ -5,21 +5,19 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+
+from digits.edge.core.crops import full_res_blob, split_points
 from digits.edge.core.ink import ink_map
+from digits.edge.core.lines import remove_lines
+from digits.edge.core.pieces import Piece, find_pieces, join_pieces
 from digits.edge.core.segment import (
-    Piece,
     SegmentConfig,
     binarise,
     choose_polarity,
-    find_pieces,
-    full_res_blob,
-    join_pieces,
     plausible,
     pool_factor,
-    remove_lines,
     segment,
     shrink,
-    split_points,
     to_gray,
 )
 from digits.edge.errors import ImageError
@@ -302,14 +300,15 @@ def test_fuzz_random_frames():
 
 
 def test_thin_strokes_are_widened_to_mnist_proportions_and_thick_ones_kept():
-    from digits.edge.core.segment import TARGET_STROKE, stroke_width, thicken
+    from digits.edge.core.crops import stroke_width, thicken
+    from digits.edge.core.tuning import DEFAULT
 
     fine = np.zeros((100, 60), np.float32)
     cv2.ellipse(fine, (30, 50), (25, 45), 0, 0, 360, 1.0, 2)  # a "0" drawn with a fine pen
     assert stroke_width(fine) < 0.05 * 100
     wide = thicken(fine)
     assert wide.shape[0] - 100 == wide.shape[1] - 60 > 0
-    assert stroke_width(wide) == pytest.approx(TARGET_STROKE * 100, rel=0.3)
+    assert stroke_width(wide) == pytest.approx(DEFAULT.target_stroke * 100, rel=0.3)
     bold = np.zeros((100, 60), np.float32)
     cv2.ellipse(bold, (30, 50), (22, 42), 0, 0, 360, 1.0, 12)
     assert thicken(bold) is bold
@@ -334,7 +333,7 @@ def test_noisy_frames_are_averaged_not_min_pooled():
 
 
 def test_join_broken_mends_a_digit_split_side_by_side_but_not_two_digits():
-    from digits.edge.core.segment import join_broken
+    from digits.edge.core.pieces import join_broken
 
     hook = [Piece((100, 40, 14, 18), 80, 1)]  # a 2's hook, broken from ...
     base = [Piece((98, 56, 22, 16), 90, 2)]  # ... its base

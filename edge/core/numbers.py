@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-Box = tuple[int, int, int, int]
+from digits.edge.core.blob import Box, union
 
 MIN_ROW_OVERLAP = 0.5  # fraction of the shorter digit's height the two rows must share
 MAX_HEIGHT_RATIO = 1.8  # taller / shorter
@@ -105,12 +105,3 @@ def number_confidence(confidences: Iterable[float]) -> float:
     for c in confidences:
         result *= float(c)
     return result
-
-
-def union(boxes: Iterable[Box]) -> Box:
-    boxes = list(boxes)
-    x0 = min(b[0] for b in boxes)
-    y0 = min(b[1] for b in boxes)
-    x1 = max(b[0] + b[2] for b in boxes)
-    y1 = max(b[1] + b[3] for b in boxes)
-    return (x0, y0, x1 - x0, y1 - y0)

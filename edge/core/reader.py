@@ -29,14 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from digits.edge.core import numbers as numbering
-from digits.edge.core.interpreter import Classifier
-from digits.edge.core.preprocess import to_mnist
-from digits.edge.core.segment import Blob, Segmentation, SegmentConfig, segment
-from digits.edge.core.shipped import default_model
-from digits.edge.errors import ImageError
 
 from digits.common.errors import ModelError
+from digits.edge.core import numbers as numbering
+from digits.edge.core.blob import Blob, Segmentation
+from digits.edge.core.interpreter import Classifier
+from digits.edge.core.preprocess import to_mnist
+from digits.edge.core.segment import SegmentConfig, segment
+from digits.edge.core.shipped import default_model
+from digits.edge.errors import ImageError
 
 Box = tuple[int, int, int, int]
 MIN_CONFIDENCE = 0.5

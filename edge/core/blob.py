@@ -1,0 +1,37 @@
+"""Boxes and blobs: what the segmenter hands the reader, and the one box union."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Box = tuple[int, int, int, int]  # x, y, w, h
+
+
+def union(boxes: Iterable[Box]) -> Box:
+    """The smallest box holding every box."""
+    boxes = list(boxes)
+    x0 = min(b[0] for b in boxes)
+    y0 = min(b[1] for b in boxes)
+    x1 = max(b[0] + b[2] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+@dataclass(frozen=True)
+class Blob:
+    box: Box  # tight box of the ink, in input-image pixels
+    crop: np.ndarray = field(repr=False)  # float32 ink map of the box, 0 = paper, for to_mnist
+    parts: tuple[Blob, ...] = ()  # the blob cut into touching digits, when its shape suggests so
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    blobs: list[Blob]
+    polarity: str  # "dark" or "light"
+    ink_level: float  # the binarisation threshold used, as an ink strength in [0, 1]
+    scale: float  # working size / input size
+    lines_removed: int  # pixels of ruled lines taken out, at the working size
+    pieces: int  # connected pieces before joining and rejection

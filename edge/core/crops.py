@@ -1,0 +1,157 @@
+"""Cutting a blob out of the frame as the classifier wants it: its own ink, strokes like MNIST's.
+
+Small blobs are cut again from the full-resolution frame; big ones from the working-size ink
+map (still over twice the model's 20 px). A blob wider than one digit is also offered cut into
+the digits it may hold.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from digits.edge.core.blob import Blob, Box
+from digits.edge.core.tuning import DEFAULT, SegmentConfig
+
+
+def split_points(mask: np.ndarray, parts: int) -> list[int]:
+    """Columns where a blob `parts` digits wide is cut: the thinnest ink near each even cut."""
+    profile = mask.sum(axis=0).astype(np.float32)
+    w = len(profile)
+    cuts = []
+    for k in range(1, parts):
+        centre = k * w / parts
+        half = max(1, int(0.3 * w / parts))
+        lo, hi = max(1, int(centre - half)), min(w - 1, int(centre + half) + 1)
+        if hi <= lo:
+            return []
+        window = profile[lo:hi] + 0.05 * np.abs(np.arange(lo, hi) - centre)  # prefer the middle
+        cuts.append(lo + int(np.argmin(window)))
+    return cuts
+
+
+def full_res_blob(gray: np.ndarray, box: Box, mask: np.ndarray, paper: np.ndarray, scale: float,
+                  dark: bool, level: int, work_ink: np.ndarray | None = None,
+                  cfg: SegmentConfig = DEFAULT) -> Blob | None:
+    """Cut the blob from the full-resolution frame: ink relative to the paper, only its own ink.
+
+    `box` is at the working size and `mask` (the blob's own pixels, 0/1) is the working-size
+    patch under `box`; `paper` is the working-size paper level. Other blobs' ink inside the
+    box is masked out.
+    """
+    fh, fw = gray.shape[:2]
+    inv = 1.0 / scale
+    x, y, w, h = box
+    if work_ink is not None and inv > 1.0 and h >= cfg.big_blob:
+        return _work_res_blob(work_ink, box, mask, inv, level, fw, fh, cfg)
+    X0, Y0 = int(x * inv), int(y * inv)
+    X1, Y1 = min(fw, int(np.ceil((x + w) * inv))), min(fh, int(np.ceil((y + h) * inv)))
+    if X1 - X0 < 2 or Y1 - Y0 < 2:
+        return None
+    size = (X1 - X0, Y1 - Y0)
+    region = gray[Y0:Y1, X0:X1]
+    if not dark:
+        region = cv2.bitwise_not(region)
+    paper_full = paper[y : y + h, x : x + w]
+    own = mask * 255
+    if inv != 1.0:
+        paper_full = cv2.resize(paper_full, size, interpolation=cv2.INTER_LINEAR)
+        own = cv2.resize(own, size, interpolation=cv2.INTER_LINEAR)
+    # uint8 throughout: ink = 255 * (1 - gray / paper), other blobs' ink and the paper at 0
+    ink = cv2.bitwise_not(cv2.divide(region, paper_full, scale=255.0))
+    ink = cv2.bitwise_and(ink, cv2.threshold(own, 64, 255, cv2.THRESH_BINARY)[1])
+    solid = cv2.threshold(ink, level, 255, cv2.THRESH_BINARY)[1]
+    tx0, ty0, tw, th = cv2.boundingRect(solid)
+    if tw == 0 or th == 0:
+        return None
+    tx1, ty1 = tx0 + tw, ty0 + th
+    return Blob((X0 + tx0, Y0 + ty0, tx1 - tx0, ty1 - ty0),
+                _normalise(ink[ty0:ty1, tx0:tx1], solid[ty0:ty1, tx0:tx1], level, cfg))
+
+
+def _work_res_blob(ink: np.ndarray, box: Box, mask: np.ndarray, inv: float, level: int,
+                   fw: int, fh: int, cfg: SegmentConfig = DEFAULT) -> Blob | None:
+    """A big blob straight from the working-size ink map: it is still over twice the 20 px
+    the model sees, so going back to full resolution would only cost time."""
+    x, y, w, h = box
+    crop = cv2.bitwise_and(ink[y : y + h, x : x + w], mask * 255)
+    solid = cv2.threshold(crop, level, 255, cv2.THRESH_BINARY)[1]
+    tx, ty, tw, th = cv2.boundingRect(solid)
+    if tw == 0 or th == 0:
+        return None
+    return Blob(_box_in_input((x + tx, y + ty, tw, th), inv, fw, fh),
+                _normalise(crop[ty : ty + th, tx : tx + tw], solid[ty : ty + th, tx : tx + tw], level, cfg))
+
+
+def _box_in_input(box: Box, inv: float, fw: int, fh: int) -> Box:
+    x, y, w, h = box
+    X0, Y0 = int(round(x * inv)), int(round(y * inv))
+    X1, Y1 = min(fw, int(round((x + w) * inv))), min(fh, int(round((y + h) * inv)))
+    return (X0, Y0, max(1, X1 - X0), max(1, Y1 - Y0))
+
+
+def _normalise(crop: np.ndarray, solid: np.ndarray, level: int,
+               cfg: SegmentConfig = DEFAULT) -> np.ndarray:
+    """uint8 ink to float [0, 1] like MNIST's strokes: full strength at the typical stroke
+    core, paper noise (under half the level) at 0; fine strokes widened."""
+    core = cv2.mean(crop, mask=solid)[0]
+    low = 0.5 * level
+    out = crop.astype(np.float32)
+    out -= low
+    out *= 1.0 / max(core - low, 1.0)
+    np.clip(out, 0.0, 1.0, out=out)
+    return thicken(out, cfg)
+
+
+def stroke_width(crop: np.ndarray) -> float:
+    """Mean stroke width in pixels: twice the ink area over its outline's length."""
+    solid = (crop > 0.5).view(np.uint8)
+    contours, _ = cv2.findContours(solid, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    outline = sum(cv2.arcLength(c, True) for c in contours)
+    return 2.0 * float(cv2.countNonZero(solid)) / max(outline, 1.0)
+
+
+def thicken(crop: np.ndarray, cfg: SegmentConfig = DEFAULT) -> np.ndarray:
+    """Widen a fine pen's strokes to MNIST's proportions, which the model learnt.
+
+    MNIST's strokes are 0.11 of the digit's longer side (median; 5 % of digits are under
+    0.076). A fine pen on a big digit gives a fraction of that, which after scaling to 20 px
+    is a faint, broken line. Such strokes are dilated to the MNIST median; others are left.
+    """
+    longer = max(crop.shape)
+    width = stroke_width(crop)
+    if width >= cfg.thin_stroke * longer:
+        return crop
+    grow = int(round((cfg.target_stroke * longer - width) / 2))
+    if grow < 1:
+        return crop
+    padded = cv2.copyMakeBorder(crop, grow, grow, grow, grow, cv2.BORDER_CONSTANT, value=0)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+    return cv2.dilate(padded, kernel)
+
+
+def cut_parts(gray, box: Box, own: np.ndarray, paper, scale, dark, level,
+              min_h: float, cfg: SegmentConfig = DEFAULT) -> tuple[Blob, ...]:
+    """The blob cut into as many digits as its width suggests (at least two), or () when a
+    part would be too short to be a digit beside the others."""
+    x, y, bw, bh = box
+    count = min(cfg.max_parts, max(2, int(round(bw / (cfg.digit_aspect * bh)))))
+    cuts = split_points(own, count)
+    if not cuts:
+        return ()
+    edges = [0, *cuts, bw]
+    parts = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        sub = own[:, a:b]
+        rows = np.flatnonzero(sub.any(axis=1))
+        if b - a < 2 or len(rows) == 0:
+            return ()
+        r0, r1 = int(rows[0]), int(rows[-1]) + 1
+        if r1 - r0 < max(min_h, 0.5 * bh):
+            return ()
+        part = full_res_blob(gray, (x + a, y + r0, b - a, r1 - r0), sub[r0:r1], paper, scale,
+                             dark, level, cfg=cfg)
+        if part is None:
+            return ()
+        parts.append(part)
+    return tuple(parts)

@@ -1,0 +1,151 @@
+"""Connected pieces of ink, and the joining of pieces into digits (a 5's hat, a broken stroke)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from digits.edge.core.blob import Box, union
+from digits.edge.core.tuning import DEFAULT, SegmentConfig
+
+
+@dataclass(frozen=True)
+class Piece:
+    box: Box  # at the working size
+    area: int
+    label: int  # component label in the label image
+
+
+def find_pieces(components, strong: np.ndarray, min_side: int,
+                max_pieces: int) -> tuple[list[Piece], np.ndarray]:
+    """Connected pieces of the weak mask that hold strong ink, specks (< min_side) dropped.
+
+    `components` is OpenCV's connectedComponentsWithStats of the weak mask.
+    """
+    count, labels, stats, _ = components
+    if count <= 1:
+        return [], labels
+    has_strong = np.zeros(count, bool)
+    has_strong[labels[strong > 0]] = True
+    x, y, w, h, area = (stats[:, i] for i in range(5))
+    keep = has_strong & (np.maximum(w, h) >= min_side) & (area >= 3)
+    keep[0] = False
+    index = np.flatnonzero(keep)
+    if len(index) > max_pieces:  # thousands of specks: keep the largest, bounded work
+        index = index[np.argsort(-area[index], kind="stable")[:max_pieces]]
+    pieces = [Piece((int(x[i]), int(y[i]), int(w[i]), int(h[i])), int(area[i]), int(i)) for i in index]
+    return pieces, labels
+
+
+def join_pieces(pieces: list[Piece], min_h: float = 0.0, cfg: SegmentConfig = DEFAULT) -> list[list[Piece]]:
+    """Group pieces that sit one above another in the same column: parts of one digit.
+
+    Digits in a number sit side by side, so pieces that share most of their columns and are
+    close vertically are one digit broken apart (a 5's hat, a faint join in a 4 or an 8).
+    """
+    n = len(pieces)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    order = sorted(range(n), key=lambda i: pieces[i].box[0])
+    for a_pos, a in enumerate(order):
+        ax, ay, aw, ah = pieces[a].box
+        for b in order[a_pos + 1 :]:
+            bx, by, bw, bh = pieces[b].box
+            if bx >= ax + aw:
+                break  # sorted by x: nothing further right overlaps a's columns
+            overlap = min(ax + aw, bx + bw) - max(ax, bx)
+            gap = max(ay, by) - min(ay + ah, by + bh)  # negative when the rows overlap
+            tall = max(ah, bh)
+            if overlap >= cfg.column_overlap * min(aw, bw) and gap <= cfg.column_gap * tall:
+                small, big = (a, b) if pieces[a].area < pieces[b].area else (b, a)
+                # a small piece may join a bigger one; two big side-by-side ones are two digits
+                if (overlap >= cfg.column_overlap * max(aw, bw) or gap > 0
+                        or pieces[small].area < 0.5 * pieces[big].area):
+                    parent[find(a)] = find(b)
+    groups: dict[int, list[Piece]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(pieces[i])
+    return join_broken(attach_fragments(list(groups.values()), min_h, cfg), cfg)
+
+
+def attach_fragments(groups: list[list[Piece]], min_h: float = 0.0,
+                     cfg: SegmentConfig = DEFAULT) -> list[list[Piece]]:
+    """Give each fragment (under half as tall as a neighbour, and touching or nearly touching
+    it) to that neighbour: a detached hat or tail, a stroke broken off at a ruled line.
+
+    Digits of one number are of a height, so something half as tall right beside a digit is
+    part of it rather than a digit of its own.
+    """
+    boxes = [group_box(g) for g in groups]
+    order = sorted(range(len(groups)), key=lambda i: -boxes[i][3])
+    owners = [j for j in order if boxes[j][3] >= min_h]  # only a digit-sized group takes a part
+    owner = list(range(len(groups)))
+    for i in order[::-1]:  # the smallest first
+        x, y, w, h = boxes[i]
+        best, best_gap = None, None
+        for j in owners:
+            bx, by, bw, bh = boxes[j]
+            if h >= cfg.fragment * bh:
+                break  # tallest first: every later one is shorter still
+            reach = cfg.fragment_reach * bh
+            if bx > x + w + reach or x > bx + bw + reach or by > y + h + reach or y > by + bh + reach:
+                continue
+            gap = max(bx - (x + w), x - (bx + bw), by - (y + h), y - (by + bh))
+            if best_gap is None or gap < best_gap:
+                best, best_gap = j, gap
+        if best is not None:
+            owner[i] = best
+    merged: dict[int, list[Piece]] = {}
+    for i, g in enumerate(groups):
+        root = i
+        while owner[root] != root:
+            root = owner[root]
+        merged.setdefault(root, []).extend(g)
+    return list(merged.values())
+
+
+def join_broken(groups: list[list[Piece]], cfg: SegmentConfig = DEFAULT) -> list[list[Piece]]:
+    """Join neighbouring groups whose union is still shaped like one digit: a fine or faint
+    stroke broken in two side by side (an open 4, a 2's base apart from its hook).
+
+    Two digits side by side make a union wider than a digit (w > broken_width h), so they
+    stay apart; so do two tall strokes side by side (a "11"), each nearly the union's height.
+    """
+    boxes = [group_box(g) for g in groups]
+    merged = True
+    while merged and len(groups) > 1:
+        merged = False
+        order = sorted(range(len(groups)), key=lambda i: boxes[i][0])
+        for a_pos, a in enumerate(order):
+            ax, ay, aw, ah = boxes[a]
+            for b in order[a_pos + 1 :]:
+                bx, by, bw, bh = boxes[b]
+                if bx > ax + aw + cfg.broken_gap * max(ah, bh):
+                    break
+                ux, uy = min(ax, bx), min(ay, by)
+                uw, uh = max(ax + aw, bx + bw) - ux, max(ay + ah, by + bh) - uy
+                union = (ux, uy, uw, uh)
+                gap = max(bx - (ax + aw), ax - (bx + bw), by - (ay + ah), ay - (by + bh))
+                both_tall = min(ah, bh) >= 0.7 * uh
+                substantial = min(ah, bh) >= 0.3 * uh  # not a speck or a rule's leftover
+                one_shape = uw <= cfg.broken_width * uh and gap <= cfg.broken_gap * uh
+                if one_shape and substantial and not both_tall:
+                    groups[a] = [*groups[a], *groups[b]]
+                    boxes[a] = union
+                    del groups[b], boxes[b]
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
+
+
+def group_box(group: list[Piece]) -> Box:
+    return union(p.box for p in group)

@@ -1,0 +1,52 @@
+"""Every tuning value of the segmenter in one place, each with a line on what it means.
+
+Heights are fractions of the frame's height at the working size unless a line says pixels;
+shapes are ratios of a box's width to its height.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    # --- what is looked for
+    work_width: int = 320  # frames wider than this are searched at this width
+    polarity: str = "auto"  # "dark" ink on light paper, "light" ink on a dark board, or "auto"
+    ink_floor: float = 0.14  # least ink strength (fraction of the paper's brightness) counted as ink
+    min_height: float = 0.045  # smallest digit, as a fraction of the frame's height (22 px of 480)
+    max_height: float = 0.7  # largest digit, as a fraction of the frame's height
+    max_pieces: int = 400  # a frame with more pieces than this is noise: keep the largest
+    max_blobs: int = 64  # at most this many blobs go to the classifier
+    # --- reading the ink
+    min_side: int = 8  # frames smaller than this many working pixels hold no digit
+    noisy: float = 2.0  # sensor noise (grey levels) above which blocks are averaged, not min-pooled
+    polarity_window: int = 15  # working pixels of the local mean that ink is told apart from
+    weak: float = 0.75  # the hysteresis low threshold, as a fraction of the strong one
+    otsu_cap: float = 0.22  # ink this strong is ink whatever Otsu says: bold pens must not hide fine ones
+    # --- ruled and graph-paper lines
+    line_x: float = 0.25  # a horizontal run this fraction of the frame's width is a line, not a stroke
+    line_y: float = 0.45  # a vertical run this fraction of the frame's height is a line
+    # --- pieces into digits
+    column_overlap: float = 0.6  # pieces sharing this much of the narrower's columns are one digit ...
+    column_gap: float = 0.25  # ... when no further apart vertically than this of the taller
+    fragment: float = 0.5  # a piece under this fraction of a neighbour's height beside it is part of it
+    fragment_reach: float = 0.08  # how far beside (of the neighbour's height) a fragment may be
+    broken_width: float = 0.9  # pieces whose union is at most this wide for its height may be one digit
+    broken_gap: float = 0.2  # ... and at most this far apart (of the union's height)
+    # --- what cannot be a digit
+    max_width: float = 0.9  # of the frame's width: wider is a page edge or a shadow
+    max_aspect: float = 4.0  # wider than this: a dash or the rest of a line
+    solid_fill: float = 0.75  # ink filling this much of a box ...
+    solid_width: float = 0.35  # ... wider than this is a blot, a thumb or a shadow's edge (a "1" is thin)
+    # --- touching digits and the crops
+    split_width: float = 1.1  # blobs wider than this may be touching digits
+    digit_aspect: float = 0.7  # a digit's usual width, to count the digits in a wide blob
+    max_parts: int = 6  # the most digits a wide blob is cut into
+    big_blob: int = 36  # blobs this many working pixels tall are cut from the working size, not the frame
+    thin_stroke: float = 0.076  # strokes thinner than this fraction of the digit's size are widened ...
+    target_stroke: float = 0.11  # ... to this, MNIST's median (measured on its test set)
+
+
+DEFAULT = SegmentConfig()
