@@ -56,10 +56,9 @@ def read(paths, as_json, save_overlay, model, backend, threads, min_confidence) 
        "timings_ms": {"decode", "segment", "classify", "total"}}
     `total` is the reader's time (segment + classify + grouping); `decode` is the file's.
     """
+    from digits.common.errors import DigitsError
     from digits.edge.capture.sources import image_paths, read_image
     from digits.edge.core.reader import to_json
-
-    from digits.common.errors import DigitsError
 
     files = image_paths(paths)  # a missing path is a usage mistake: exit 2 before any work
     if not files:
@@ -95,9 +94,9 @@ def _short(text: str, width: int) -> str:
 
 def _save_overlay(path: Path, image, result, fps: float | None = None) -> None:
     import cv2
-    from digits.edge.overlay import draw
 
     from digits.common.files import write_bytes
+    from digits.edge.overlay import draw
 
     ok, data = cv2.imencode(".png", draw(image, result, fps))
     if ok:
@@ -124,11 +123,14 @@ def camera(source, width, height, fps, headless, max_frames, save_overlay, model
     that ends stops the loop; a camera that is not there, or that stops delivering frames
     after a few retries, is an error (exit 1). Ctrl-C stops.
     """
+    import threading
+
     import cv2
-    from digits.edge.capture.sources import open_source
-    from digits.edge.overlay import draw
 
     from digits.common.errors import UsageError
+    from digits.edge.capture.capture import Retry, capture_source
+    from digits.edge.capture.sources import CameraSettings, parse_source
+    from digits.edge.overlay import draw
 
     window = "digits"
     if not headless:
@@ -139,9 +141,13 @@ def camera(source, width, height, fps, headless, max_frames, save_overlay, model
                              "--headless, --save-overlay DIR, or `digits serve`") from None
     shown: tuple[str, ...] | None = None
     rate, last, count = None, time.perf_counter(), 0
-    # the source first: a camera that is not there fails before the model is loaded
-    with open_source(source, width, height, fps,
-                     on_skip=lambda msg: click.echo(f"error: {msg}", err=True)) as frames:
+    capture = capture_source(parse_source(source), CameraSettings(width, height, fps),
+                             retry=Retry(attempts=1),
+                             on_skip=lambda skipped, msg: click.echo(f"error: {msg}", err=True))
+    capture.open()  # the source first: a camera that is not there fails before the model is loaded
+    stop = threading.Event()
+    frames = capture.frames(stop)
+    try:
         reader = _reader(model, backend, threads, min_confidence)
         for frame in frames:
             result = reader.read(frame.image)
@@ -163,6 +169,9 @@ def camera(source, width, height, fps, headless, max_frames, save_overlay, model
             count += 1
             if max_frames is not None and count >= max_frames:
                 break
+    finally:
+        frames.close()
+        capture.close()
     if not headless:
         cv2.destroyAllWindows()
     click.echo(f"{count} frames from {source}" + (f", {rate:.1f} FPS" if rate else ""), err=True)

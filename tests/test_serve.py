@@ -22,7 +22,9 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from digits.edge.capture.capture import Backoff, Capture, is_live, source_opener
+
+from digits.edge.capture.capture import Capture, Retry, capture_source
+from digits.edge.capture.sources import CameraSettings, Frame, Source, parse_source
 from digits.edge.errors import SourceError
 from digits.edge.live.serve import BOUNDARY, LiveView
 
@@ -50,11 +52,17 @@ class FakeCamera:
         self.opens += 1
         return FakeCamera._Handle(self)
 
-    class _Handle:
+    class _Handle(Source):
+        name = "fake0"
+
         def __init__(self, camera: FakeCamera):
             self.camera, self.n = camera, 0
 
-        def read(self) -> np.ndarray | None:
+        def read(self) -> Frame | None:
+            image = self.image()
+            return None if image is None else Frame(image, self.n, self.name)
+
+        def image(self) -> np.ndarray | None:
             self.camera.answering.wait(2 * LIMIT)
             time.sleep(self.camera.delay)
             if not self.camera.plugged.is_set():
@@ -68,10 +76,10 @@ class FakeCamera:
             self.camera.closes += 1
 
 
-def fake_process(frame: np.ndarray, index: int, fps: float) -> tuple[dict, np.ndarray]:
-    h, w = frame.shape[:2]
+def fake_process(frame: Frame, index: int, fps: float) -> tuple[dict, np.ndarray]:
+    h, w = frame.image.shape[:2]
     return ({"image": "fake0", "frame": index, "width": w, "height": h, "digits": [],
-             "numbers": [{"text": "42"}], "timings_ms": {"total": 0.1}}, frame)
+             "numbers": [{"text": "42"}], "timings_ms": {"total": 0.1}}, frame.image)
 
 
 @pytest.fixture
@@ -81,7 +89,7 @@ def camera() -> FakeCamera:
 
 @pytest.fixture
 def view(camera):
-    capture = Capture(camera.open, live=True, backoff=Backoff(0.05, 0.2))
+    capture = Capture(camera.open, live=True, retry=Retry(first=0.05, limit=0.2))
     capture.open()
     live = LiveView(capture, fake_process, host="127.0.0.1", port=0).start()
     try:
@@ -313,7 +321,7 @@ def test_camera_that_raises_is_retried_too(camera):
             handle.read = flaky_read
             return handle
 
-    capture = Capture(Flaky().open, live=True, backoff=Backoff(0.01, 0.05))
+    capture = Capture(Flaky().open, live=True, retry=Retry(reads=1, first=0.01, limit=0.05))
     stop = threading.Event()
     frames = capture.frames(stop)
     for _ in range(10):
@@ -369,9 +377,9 @@ class FakeFile:
         left = [np.full((4, 4, 3), i, np.uint8) for i in range(self.frames)]
         outer = self
 
-        class Handle:
+        class Handle(Source):
             def read(self):
-                return left.pop(0) if left else None
+                return Frame(left.pop(0), 0, "fake.avi") if left else None
 
             def close(self):
                 outer.closes += 1
@@ -392,7 +400,7 @@ def test_a_file_starts_again_with_loop():
     capture = Capture(video.open, live=False, loop=True)
     stop = threading.Event()
     frames = capture.frames(stop)
-    got = [next(frames)[0, 0, 0] for _ in range(10)]
+    got = [next(frames).image[0, 0, 0] for _ in range(10)]
     frames.close()
     assert got == [0, 1, 2, 0, 1, 2, 0, 1, 2, 0]
     assert video.opens == 4 and video.closes == 4
@@ -400,7 +408,7 @@ def test_a_file_starts_again_with_loop():
 
 def test_an_empty_looping_file_backs_off_instead_of_spinning():
     video = FakeFile(frames=0)
-    capture = Capture(video.open, live=False, loop=True, backoff=Backoff(0.05, 0.05))
+    capture = Capture(video.open, live=False, loop=True, retry=Retry(first=0.05, limit=0.05))
     stop = threading.Event()
     threading.Timer(0.5, stop.set).start()
     assert list(capture.frames(stop)) == []
@@ -409,7 +417,7 @@ def test_an_empty_looping_file_backs_off_instead_of_spinning():
 
 def test_the_lost_camera_waits_on_stop_not_on_the_backoff(camera):
     camera.plugged.clear()
-    capture = Capture(camera.open, live=True, backoff=Backoff(60, 60))
+    capture = Capture(camera.open, live=True, retry=Retry(first=60, limit=60))
     stop = threading.Event()
     with pytest.raises(SourceError):
         capture.open()
@@ -443,6 +451,7 @@ def edge_model(folder: Path) -> Path:
         return shipped
     pytest.importorskip("tensorflow", reason="no shipped model and no TensorFlow to make a tiny one")
     import keras
+
     from digits.convert.tflite import convert
 
     keras.utils.set_random_seed(0)
@@ -545,9 +554,7 @@ def test_a_missing_file_is_a_usage_error(clip, tmp_path):
 
 # --- the real cameras of edge/capture/sources.py, with fakes below them: V4L2 (OpenCV) and Picamera2
 
-def frame_process(frame, index: int, fps: float) -> tuple[dict, np.ndarray]:
-    """fake_process for digits.edge.capture.sources Frames."""
-    return fake_process(frame.image, index, fps)
+frame_process = fake_process
 
 
 def watch_loss_and_recovery(view: LiveView, camera: FakeCamera) -> None:
@@ -583,7 +590,7 @@ def test_v4l2_camera_lost_and_back(monkeypatch, camera):
             return True
 
         def read(self):
-            frame = self.handle.read() if self.handle else None
+            frame = self.handle.image() if self.handle else None
             return frame is not None, frame
 
         def release(self) -> None:
@@ -593,8 +600,9 @@ def test_v4l2_camera_lost_and_back(monkeypatch, camera):
 
     real = sources.CameraSource
     monkeypatch.setattr(sources, "CameraSource",
-                        lambda device, w, h, fps: real(device, w, h, fps, capture=FakeVideoCapture))
-    capture = Capture(source_opener("0", 320, 240, 15), live=is_live("0"), backoff=Backoff(0.05, 0.2))
+                        lambda device, settings: real(device, settings, capture=FakeVideoCapture))
+    capture = capture_source(parse_source("0"), CameraSettings(320, 240, 15),
+                             retry=Retry(first=0.05, limit=0.2))
     capture.open()
     assert asked == {cv2.CAP_PROP_FRAME_WIDTH: 320, cv2.CAP_PROP_FRAME_HEIGHT: 240, cv2.CAP_PROP_FPS: 15}
     with LiveView(capture, frame_process, port=0) as view:
@@ -622,7 +630,7 @@ def test_picamera2_lost_and_back(monkeypatch, camera):
             pass
 
         def capture_array(self, stream):
-            frame = self.handle.read()
+            frame = self.handle.image()
             if frame is None:
                 raise RuntimeError("Camera frontend has timed out!")
             return frame
@@ -634,7 +642,7 @@ def test_picamera2_lost_and_back(monkeypatch, camera):
             self.handle.close()
 
     monkeypatch.setitem(sys.modules, "picamera2", SimpleNamespace(Picamera2=Picamera2))
-    capture = Capture(source_opener("picamera2"), live=is_live("picamera2"), backoff=Backoff(0.05, 0.2))
+    capture = capture_source(parse_source("picamera2"), retry=Retry(first=0.05, limit=0.2))
     capture.open()
     assert configs[0] == {"main": {"size": (640, 480), "format": "RGB888"}, "controls": {"FrameRate": 30.0}}
     with LiveView(capture, frame_process, port=0) as view:
@@ -645,7 +653,7 @@ def test_picamera2_lost_and_back(monkeypatch, camera):
 def test_picamera2_not_installed_is_a_source_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "picamera2", None)  # import fails as where it is not installed
     with pytest.raises(SourceError, match="picamera2 is not installed"):
-        Capture(source_opener("picamera2"), live=True).open()
+        capture_source(parse_source("picamera2")).open()
 
 
 def test_a_file_that_ends_stays_on_view():
@@ -653,8 +661,8 @@ def test_a_file_that_ends_stays_on_view():
     video = FakeFile()
     capture = Capture(video.open, live=False)
     capture.open()
-    with LiveView(capture, lambda f, i, fps: fake_process(np.full((120, 160, 3), 90, np.uint8), i, fps),
-                  port=0) as view:
+    grey = np.full((120, 160, 3), 90, np.uint8)
+    with LiveView(capture, lambda f, i, fps: fake_process(Frame(grey, i, ""), i, fps), port=0) as view:
         port = port_of(view)
         wait_for(lambda: get_json(port, "/api/latest")["camera"]["state"] == "ended", "the end")
         assert get_json(port, "/api/latest")["frame"] == 2
@@ -669,9 +677,8 @@ def test_a_file_that_ends_stays_on_view():
 
 
 def test_a_failing_reader_ends_the_server_with_its_error(camera):
-    from digits.edge.live.serve import run_until_stopped
-
     from digits.common.errors import DigitsError
+    from digits.edge.live.serve import run_until_stopped
 
     def broken(frame, index, fps):
         if index == 3:

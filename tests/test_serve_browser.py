@@ -13,9 +13,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from digits.edge.capture.capture import Backoff, Capture
-from digits.edge.live.serve import LiveView
 
+from digits.edge.capture.capture import Capture, Retry
+from digits.edge.live.serve import LiveView
 from tests.test_serve import FakeCamera, fake_process, get_json, wait_for
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
@@ -42,7 +42,7 @@ def camera() -> FakeCamera:
 
 @pytest.fixture
 def view(camera):
-    capture = Capture(camera.open, live=True, backoff=Backoff(0.05, 0.2))
+    capture = Capture(camera.open, live=True, retry=Retry(first=0.05, limit=0.2))
     capture.open()
     with LiveView(capture, fake_process, port=0) as live:
         wait_for(lambda: get_json(live.server.server_address[1], "/api/latest")["camera"]["frames_read"],

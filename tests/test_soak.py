@@ -10,9 +10,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from digits.edge.capture.capture import Capture, source_opener
-from digits.edge.live.serve import Hub, LiveView, ReadLoop, reader_process
 
+from digits.edge.capture.capture import Capture, capture_source
+from digits.edge.capture.sources import parse_source
+from digits.edge.live.serve import Hub, LiveView, ReadLoop, reader_process
 from tests.test_serve import edge_model, get, open_stream, read_part, write_video
 
 FRAMES = 20_000
@@ -54,7 +55,7 @@ def test_20000_frames_grow_nothing(tmp_path):
         return out
 
     threads_before, fds_before = threading.active_count(), fds()
-    capture = Capture(source_opener(str(video)), live=False, loop=True)
+    capture = capture_source(parse_source(video), loop=True)
     capture.open()
     hub = Hub()
     loop = ReadLoop(capture, counted, hub, stop)

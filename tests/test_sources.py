@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
 import pytest
+
+from digits.common.errors import UsageError
+from digits.edge.capture.capture import Capture, Retry
+from digits.edge.capture.images import image_size, read_image
 from digits.edge.capture.sources import (
-    CAMERA_RETRIES,
+    CameraSettings,
     CameraSource,
     ImageSource,
     VideoSource,
     image_paths,
-    image_size,
     open_source,
-    read_image,
+    parse_source,
 )
 from digits.edge.errors import ImageError, SourceError
-
-from digits.common.errors import UsageError
 
 
 def frame(i: int, size=(120, 160)) -> np.ndarray:
@@ -55,8 +58,10 @@ def test_image_source_reads_one_frame_per_image(folder):
 def test_image_source_skips_a_bad_image_and_reports_it(folder):
     (folder / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
     skipped = []
-    frames = list(ImageSource(image_paths([folder]), on_skip=skipped.append))
-    assert len(frames) == 3 and len(skipped) == 1 and "bad.png" in skipped[0]
+    frames = list(ImageSource(image_paths([folder]), on_skip=lambda what, msg: skipped.append((what, msg))))
+    assert len(frames) == 3 and len(skipped) == 1
+    what, msg = skipped[0]
+    assert what.name == "bad.png" and str(folder) not in what.reason and "bad.png" in msg
 
 
 def test_read_image_errors_are_one_clear_line(tmp_path):
@@ -134,22 +139,25 @@ class FakeCapture:
         self.released += 1
 
 
-def test_camera_asks_for_size_and_rate_and_survives_dropped_frames(monkeypatch):
-    monkeypatch.setattr("digits.edge.capture.sources.time.sleep", lambda s: None)
+def test_camera_asks_for_size_and_rate_and_survives_dropped_frames():
     fake = FakeCapture([True, False, False, True, True])
-    camera = CameraSource(0, 640, 480, 15, capture=fake)
+    capture = Capture(lambda: CameraSource(0, CameraSettings(640, 480, 15), capture=fake), live=True)
+    assert fake.props == {} and parse_source("0").live
+    frames = capture.frames(threading.Event())
+    assert [next(frames).index for _ in range(3)] == [0, 1, 2]
     assert fake.props == {cv2.CAP_PROP_FRAME_WIDTH: 640, cv2.CAP_PROP_FRAME_HEIGHT: 480,
                           cv2.CAP_PROP_FPS: 15}
-    frames = camera.__iter__()
-    assert [next(frames).index for _ in range(3)] == [0, 1, 2]
+    assert capture.status.reconnects == 0  # two dropped frames are not a lost camera
+    frames.close()
 
 
-def test_camera_that_stops_is_reopened_once_then_a_source_error(monkeypatch):
-    monkeypatch.setattr("digits.edge.capture.sources.time.sleep", lambda s: None)
-    fake = FakeCapture([True] + [False] * (3 * CAMERA_RETRIES))
-    with CameraSource(0, capture=fake) as camera, pytest.raises(SourceError, match="stopped"):
-        list(camera)
-    assert fake.released >= 2  # released before reopening, and on close
+def test_camera_that_stops_is_reopened_once_then_a_source_error():
+    fake = FakeCapture([True] + [False] * 30)
+    capture = Capture(lambda: CameraSource(0, capture=fake), live=True,
+                      retry=Retry(reads=3, first=0.01, attempts=1))
+    with pytest.raises(SourceError, match="camera:0: camera stopped delivering frames"):
+        list(capture.frames(threading.Event()))
+    assert fake.released >= 2  # released before reopening, and at the end
 
 
 def test_camera_that_is_not_there():
@@ -162,9 +170,11 @@ def test_camera_that_is_not_there():
 def test_open_source_understands_every_spec(folder, monkeypatch):
     opened = []
     monkeypatch.setattr("digits.edge.capture.sources.CameraSource",
-                        lambda device, *a: opened.append(device) or "camera")
+                        lambda device, settings: opened.append(device) or "camera")
     assert open_source("0") == "camera" and open_source(2) == "camera"
     assert opened == [0, 2]
+    assert parse_source("/dev/video2").device == "/dev/video2" and parse_source("picamera2").live
+    assert parse_source(folder).kind == "images" and not parse_source(folder).live
     with pytest.raises(UsageError, match="no such file"):
         open_source(folder / "missing.mp4")
     with pytest.raises(UsageError, match="no images"):

@@ -1,10 +1,13 @@
-"""Keeps frames coming for days: re-opens a camera that drops out, with back-off, and loops a video.
+"""Keeps frames coming: the one retry policy for every source, and looping files.
 
-A source opens a camera or a file once and says "no frame" when it has none left. That is the
-end of a video but only a hiccup of a camera (a loose ribbon, a USB reset, a driver restart),
-so `Capture` tells the two apart: a live source is re-opened after 0.5, 1, 2, 4, 5, 5 … s
-while its status says "lost"; a file ends, or starts again with `loop`. Every wait is on the
-caller's stop event, so shutting down never waits out a back-off.
+A `Source` (digits.edge.capture.sources) says "no frame" when it has none. That is the end of
+a video but only a hiccup of a camera (a loose ribbon, a USB reset, a driver restart), so
+`Capture` tells the two apart with one policy, `Retry`: a live source may drop `reads` frames
+in a row (a short pause after each), then it is released and re-opened after 0.5, 1, 2, 4,
+5, 5 … s while its status says "lost"; after `attempts` re-opens without a frame in between
+it is given up (`digits camera`), or never (`digits serve`). A file ends, or starts again
+with `loop`. Every wait is on the caller's stop event, so shutting down never waits out a
+back-off.
 """
 
 from __future__ import annotations
@@ -12,31 +15,26 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Protocol
 
+from digits.edge.capture.sources import (
+    CameraSettings,
+    Frame,
+    Skipped,
+    Source,
+    SourceSpec,
+    open_source,
+)
 from digits.edge.errors import SourceError
-
-if TYPE_CHECKING:
-    from digits.edge.capture.sources import Source as FrameSource
-
-
-class Source(Protocol):
-    """What Capture needs of an opened camera or file."""
-
-    def read(self) -> Any:
-        """The next frame (an digits.edge.capture.sources Frame, or a bare image in tests), or None when there
-        is none: a file ended, a camera stopped. Raising counts as None."""
-
-    def close(self) -> None: ...
-
 
 Opener = Callable[[], Source]
 
 
 @dataclass(frozen=True)
-class Backoff:
-    first: float = 0.5
+class Retry:
+    reads: int = 5  # failed reads in a row a live source may have before it is re-opened
+    first: float = 0.5  # seconds before the first re-open; doubled each time up to `limit`
     limit: float = 5.0
+    attempts: int | None = None  # re-opens without a frame in between before giving up; None: never
 
     def delays(self) -> Iterator[float]:
         delay = self.first
@@ -47,7 +45,7 @@ class Backoff:
 
 @dataclass(frozen=True)
 class CameraStatus:
-    state: str  # "starting" | "live" | "lost" | "ended" | "stopped"
+    state: str  # "starting" | "live" | "lost" | "ended" | "stopped" | "failed"
     detail: str = ""
     reconnects: int = 0  # successful re-opens after a loss since the start
 
@@ -58,40 +56,49 @@ class CameraStatus:
 class Capture:
     """Frames from `opener()`'s source, surviving its faults; `frames()` runs in one thread."""
 
-    def __init__(self, opener: Opener, *, live: bool, loop: bool = False, backoff: Backoff = Backoff(),
+    def __init__(self, opener: Opener, *, live: bool, loop: bool = False, retry: Retry = Retry(),
                  on_status: Callable[[CameraStatus], None] | None = None):
         self._opener = opener
         self.live = live
         self.loop = loop
-        self.backoff = backoff
+        self.retry = retry
         self.on_status = on_status or (lambda status: None)
         self._source: Source | None = None
         self._lock = threading.Lock()  # close() may come from another thread than frames()
         self.status = CameraStatus("starting")
+        self.name = "source"  # the opened source's name, kept after it is released
 
     def open(self) -> None:
         """The first open: a camera that is not there is the user's error (SourceError, exit 1)."""
         source = self._opener()
         with self._lock:
             self._source = source
+            self.name = source.name
 
-    def frames(self, stop: threading.Event) -> Iterator[Any]:
+    def frames(self, stop: threading.Event) -> Iterator[Frame]:
         """Yield frames until `stop` is set, or until a file ends without `loop`.
 
-        The source is released however this ends, a consumer's `close()` included.
+        The source is released however this ends, a consumer's `close()` included. A live
+        source given up after `retry.attempts` raises SourceError.
         """
         if self._source is None:
             self.open()
-        since_open = 0
+        since_open, failures, attempts = 0, 0, 0
         try:
             while not stop.is_set():
                 frame, why = self._read()
                 if frame is not None:
-                    since_open += 1
+                    since_open, failures, attempts = since_open + 1, 0, 0
                     if self.status.state != "live":
                         self._set("live")
                     yield frame
                     continue
+                if self.live:
+                    failures += 1
+                    if failures < self.retry.reads:  # a dropped frame, not yet a lost camera
+                        stop.wait(0.05 * failures)
+                        continue
+                failures = 0
                 self._release()
                 if stop.is_set():
                     break
@@ -104,6 +111,9 @@ class Capture:
                         continue
                     why = why or "no frames"  # a file that gives nothing: back off, never spin
                 self._set("lost", why or "no frame from the camera")
+                attempts += 1
+                if self.retry.attempts is not None and attempts > self.retry.attempts:
+                    raise SourceError(f"{self.name}: camera stopped delivering frames")
                 if not self._reconnect(stop):
                     break
                 since_open = 0
@@ -114,7 +124,7 @@ class Capture:
     def close(self) -> None:
         self._release()
 
-    def _read(self) -> tuple[Any, str]:
+    def _read(self) -> tuple[Frame | None, str]:
         with self._lock:
             source = self._source
         if source is None:
@@ -132,11 +142,12 @@ class Capture:
             return False
         with self._lock:
             self._source = source
+            self.name = source.name
         return True
 
     def _reconnect(self, stop: threading.Event) -> bool:
         """Re-open with back-off until it works (True) or `stop` is set (False)."""
-        for delay in self.backoff.delays():
+        for delay in self.retry.delays():
             if stop.wait(delay):
                 return False
             if self._reopen():
@@ -158,33 +169,7 @@ class Capture:
         self.on_status(self.status)
 
 
-# --- the sources as Capture's sources ---------------------------------------------------------
-
-LIVE_PREFIXES = ("/dev/video",)
-
-
-def is_live(spec: str) -> bool:
-    """A camera, which may come back when lost, rather than a file, which ends."""
-    text = str(spec).strip()
-    return text == "picamera2" or text.isdigit() or text.startswith(LIVE_PREFIXES)
-
-
-class SourceReader:
-    """An digits.edge.capture.sources source (an iterator of Frames) read one frame at a time."""
-
-    def __init__(self, source: FrameSource):
-        self.source = source
-        self._frames = iter(source)
-
-    def read(self) -> Any:
-        return next(self._frames, None)  # a SourceError mid-run propagates: Capture retries
-
-    def close(self) -> None:
-        self.source.close()
-
-
-def source_opener(spec: str, width: int = 640, height: int = 480, fps: float = 30) -> Opener:
-    """Opens `--source` afresh each call: the first call's errors are the user's (exit 1 or 2)."""
-    from digits.edge.capture.sources import open_source
-
-    return lambda: SourceReader(open_source(spec, width, height, fps))
+def capture_source(spec: SourceSpec, settings: CameraSettings = CameraSettings(), *, loop: bool = False,
+                   retry: Retry = Retry(), on_skip: Callable[[Skipped, str], None] | None = None) -> Capture:
+    """A Capture of what `--source` named, re-opened afresh after each loss or end."""
+    return Capture(lambda: open_source(spec, settings, on_skip), live=spec.live, loop=loop, retry=retry)

@@ -1,20 +1,23 @@
 """Where frames come from: image files, folders, videos, USB cameras, the Pi camera.
 
-Every source is an iterator of `Frame`s that reads one frame at a time (a video is never held
-in memory) and a context manager that releases the device. `open_source(spec)` accepts what
-`--source` accepts:
+`--source` is parsed once, by `parse_source`, into a `SourceSpec`; `open_source` opens it as a
+`Source`: an object whose `read()` gives the next `Frame`, or None when it has none (a file
+ended, a camera read failed), that is also an iterator of frames and a context manager that
+releases the device. A video is never held in memory: one frame is decoded per `read()`.
+What to do when a read fails (retry, re-open, give up) is `digits.edge.capture.capture`'s
+business alone.
 
     photo.jpg | folder/ | clip.avi | 0 | /dev/video2 | picamera2
 
 API:
+    SourceSpec(kind, text, device=None, paths=()); spec.live   # camera | picamera2 | video | images
+    parse_source(text) -> SourceSpec          # a missing path or an empty folder: UsageError
     Frame(image: BGR uint8 ndarray, index: int, name: str, decode_ms: float)
-    open_source(spec, width=640, height=480, fps=30, on_skip=None) -> Source
-    Source: iterable of Frame; .close(); `with open_source(...) as frames: for f in frames: ...`
+    open_source(spec, settings=CameraSettings(), on_skip=None) -> Source
     image_paths(paths) -> list[Path]          # files and folders (sorted) to image files
-    read_image(path) -> (ndarray, decode_ms)  # raises ImageError / UsageError
 
 Errors: a path that does not exist is a UsageError (exit 2); an image that cannot be decoded
-an ImageError, a camera that is not there or stops delivering a SourceError (exit 1).
+an ImageError, a camera that is not there a SourceError (exit 1).
 """
 
 from __future__ import annotations
@@ -28,16 +31,16 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from digits.edge.errors import ImageError, SourceError
 
 from digits.common.errors import UsageError
+from digits.edge.capture.images import read_image
+from digits.edge.errors import ImageError, SourceError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm",
                             ".ppm", ".pbm", ".pnm", ".jp2", ".sr", ".ras"})
 VIDEO_SUFFIXES = frozenset({".avi", ".mp4", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg",
                             ".mjpg", ".mjpeg", ".h264", ".wmv", ".flv", ".gif"})
-MAX_PIXELS = 40_000_000  # bigger images are decoded at a reduced size (JPEG) or refused
-CAMERA_RETRIES = 5  # reads in a row that may fail (a camera dropping out) before giving up
+CAMERA_PREFIX = "/dev/video"
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,60 @@ class Frame:
     decode_ms: float = 0.0  # time spent decoding or grabbing this frame
 
 
-# --- files -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CameraSettings:
+    """What a camera is asked for."""
+
+    width: int = 640
+    height: int = 480
+    fps: float = 30.0
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """What `--source` named, parsed once."""
+
+    kind: str  # "camera" (V4L2) | "picamera2" | "video" | "images"
+    text: str  # as the user wrote it
+    device: int | str | None = None  # a camera's index or /dev/videoN
+    paths: tuple[Path, ...] = ()  # the video, or the images (a folder's, sorted)
+
+    @property
+    def live(self) -> bool:
+        """A camera, which may come back when lost, rather than a file, which ends."""
+        return self.kind in ("camera", "picamera2")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An image of a folder that could not be read, and why (without its path)."""
+
+    name: str
+    reason: str
+
+
+def parse_source(spec: str | int | os.PathLike | SourceSpec) -> SourceSpec:
+    """The one reading of `--source`: a camera index, /dev/videoN, picamera2, a file or folder."""
+    if isinstance(spec, SourceSpec):
+        return spec
+    text = str(spec).strip()
+    if text == "picamera2":
+        return SourceSpec("picamera2", text)
+    if text.isdigit():
+        return SourceSpec("camera", text, device=int(text))
+    if text.startswith(CAMERA_PREFIX):
+        return SourceSpec("camera", text, device=text)
+    path = Path(text)
+    if path.is_dir():
+        paths = image_paths([path])
+        if not paths:
+            raise UsageError(f"{path}: no images in this folder")
+        return SourceSpec("images", text, paths=tuple(paths))
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file, folder or camera")
+    kind = "images" if path.suffix.lower() in IMAGE_SUFFIXES else "video"
+    return SourceSpec(kind, text, paths=(path,))
+
 
 def image_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
     """Expand files and folders into image files: a folder gives its images, sorted by name."""
@@ -65,58 +121,6 @@ def image_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
     return out
 
 
-def image_size(head: bytes) -> tuple[int, int] | None:
-    """(width, height) from a PNG or JPEG header without decoding it, or None."""
-    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
-        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
-    if head[:2] == b"\xff\xd8":
-        i = 2
-        while i + 9 < len(head):
-            if head[i] != 0xFF:
-                i += 1
-                continue
-            marker = head[i + 1]
-            if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-                return int.from_bytes(head[i + 7 : i + 9], "big"), int.from_bytes(head[i + 5 : i + 7], "big")
-            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
-                i += 2
-                continue
-            i += 2 + int.from_bytes(head[i + 2 : i + 4], "big")
-    return None
-
-
-def read_image(path: str | os.PathLike) -> tuple[np.ndarray, float]:
-    """Decode one image file to BGR uint8; (image, milliseconds spent)."""
-    path = Path(path)
-    start = time.perf_counter()
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a folder") from None
-    except OSError as exc:
-        raise ImageError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if not data:
-        raise ImageError(f"{path}: empty file")
-    flags = cv2.IMREAD_COLOR
-    size = image_size(data[:65536])
-    if size and size[0] * size[1] > MAX_PIXELS:
-        w, h = size
-        if data[:2] != b"\xff\xd8":
-            raise ImageError(f"{path}: {w}x{h} is too large to read (limit "
-                             f"{MAX_PIXELS // 1_000_000} MP); scale it down first")
-        factor = next((f for f in (2, 4, 8) if w * h / f**2 <= MAX_PIXELS), 8)
-        flags = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
-                 8: cv2.IMREAD_REDUCED_COLOR_8}[factor]
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
-    if image is None or image.size == 0:
-        raise ImageError(f"{path}: not an image OpenCV can decode")
-    return image, (time.perf_counter() - start) * 1e3
-
-
-# --- sources -----------------------------------------------------------------------------------
-
 @contextlib.contextmanager
 def quiet_opencv():
     """Silence OpenCV's own log lines (e.g. "can't open camera by index") for a moment."""
@@ -132,13 +136,20 @@ def quiet_opencv():
         logging.setLogLevel(before)
 
 
+# --- sources -----------------------------------------------------------------------------------
+
 class Source:
-    """An iterator of frames that owns a device or file; close it (or use `with`)."""
+    """Frames from a device or a file, one `read()` at a time; close it (or use `with`)."""
 
     name = "source"
 
-    def __iter__(self) -> Iterator[Frame]:
+    def read(self) -> Frame | None:
+        """The next frame, or None: a file has ended, or a camera gave nothing this time."""
         raise NotImplementedError
+
+    def __iter__(self) -> Iterator[Frame]:
+        while (frame := self.read()) is not None:
+            yield frame
 
     def close(self) -> None:
         pass
@@ -153,21 +164,26 @@ class Source:
 class ImageSource(Source):
     """Image files in order; an unreadable one is reported through `on_skip` and skipped."""
 
-    def __init__(self, paths: list[Path], on_skip: Callable[[str], None] | None = None):
-        self.paths = paths
-        self.name = str(paths[0]) if len(paths) == 1 else f"{len(paths)} images"
+    def __init__(self, paths: list[Path], on_skip: Callable[[Skipped, str], None] | None = None):
+        self.paths = list(paths)
+        self.name = str(self.paths[0]) if len(self.paths) == 1 else f"{len(self.paths)} images"
         self.on_skip = on_skip
+        self._next = 0
 
-    def __iter__(self) -> Iterator[Frame]:
-        for i, path in enumerate(self.paths):
+    def read(self) -> Frame | None:
+        while self._next < len(self.paths):
+            i, path = self._next, self.paths[self._next]
+            self._next += 1
             try:
                 image, ms = read_image(path)
             except (ImageError, UsageError) as exc:
                 if self.on_skip is None:
                     raise
-                self.on_skip(str(exc))
+                reason = str(exc).removeprefix(f"{path}: ")
+                self.on_skip(Skipped(path.name, reason), str(exc))
                 continue
-            yield Frame(image, i, str(path), ms)
+            return Frame(image, i, str(path), ms)
+        return None
 
 
 class VideoSource(Source):
@@ -181,68 +197,47 @@ class VideoSource(Source):
         if not self._cap.isOpened():
             raise SourceError(f"{path}: not a video OpenCV can open")
 
-    def __iter__(self) -> Iterator[Frame]:
-        while True:  # the frame count lives on the source: iterating again continues
-            start = time.perf_counter()
-            ok, image = self._cap.read()
-            if not ok or image is None:
-                if self._index == 0:
-                    raise SourceError(f"{self.name}: no frames could be decoded")
-                return
-            self._index += 1
-            yield Frame(image, self._index - 1, self.name, (time.perf_counter() - start) * 1e3)
+    def read(self) -> Frame | None:
+        start = time.perf_counter()
+        ok, image = self._cap.read()
+        if not ok or image is None:
+            if self._index == 0:
+                raise SourceError(f"{self.name}: no frames could be decoded")
+            return None
+        self._index += 1
+        return Frame(image, self._index - 1, self.name, (time.perf_counter() - start) * 1e3)
 
     def close(self) -> None:
         self._cap.release()
 
 
 class CameraSource(Source):
-    """A V4L2 camera (index or /dev/videoN) at the requested size and rate.
+    """A V4L2 camera (index or /dev/videoN) at the requested size and rate."""
 
-    A camera that drops a few frames (a loose USB cable, exposure change) is given
-    CAMERA_RETRIES reads, then reopened once; only then does it raise SourceError.
-    """
-
-    def __init__(self, device: int | str, width: int = 640, height: int = 480, fps: float = 30,
+    def __init__(self, device: int | str, settings: CameraSettings = CameraSettings(),
                  capture: Callable = cv2.VideoCapture):
-        self.device, self.width, self.height, self.fps = device, width, height, fps
+        self.device, self.settings = device, settings
         self.name = f"camera:{device}"
-        self._capture = capture
         self._index = 0
-        self._cap = self._open()
-
-    def _open(self):
-        if isinstance(self.device, str) and not os.path.exists(self.device):
-            raise SourceError(f"{self.device}: no such camera device")
+        if isinstance(device, str) and not os.path.exists(device):
+            raise SourceError(f"{device}: no such camera device")
         backend = getattr(cv2, "CAP_V4L2", 200)
         with quiet_opencv():  # its own warnings would repeat our one-line error
-            cap = self._capture(self.device, backend)
-        if not cap.isOpened():
-            cap.release()
-            raise SourceError(f"{self.name}: camera is not there or is busy")
-        cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
-        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
-        cap.set(cv2.CAP_PROP_FPS, self.fps)
-        return cap
-
-    def __iter__(self) -> Iterator[Frame]:
-        failures, reopened = 0, False
-        while True:
-            start = time.perf_counter()
-            ok, image = self._cap.read()
-            if ok and image is not None and image.size:
-                failures = 0
-                self._index += 1
-                yield Frame(image, self._index - 1, self.name, (time.perf_counter() - start) * 1e3)
-                continue
-            failures += 1
-            if failures < CAMERA_RETRIES:
-                time.sleep(0.05 * failures)
-                continue
-            if reopened:
-                raise SourceError(f"{self.name}: camera stopped delivering frames")
+            self._cap = capture(device, backend)
+        if not self._cap.isOpened():
             self._cap.release()
-            self._cap, failures, reopened = self._open(), 0, True
+            raise SourceError(f"{self.name}: camera is not there or is busy")
+        self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, settings.width)
+        self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, settings.height)
+        self._cap.set(cv2.CAP_PROP_FPS, settings.fps)
+
+    def read(self) -> Frame | None:
+        start = time.perf_counter()
+        ok, image = self._cap.read()
+        if not ok or image is None or not image.size:
+            return None
+        self._index += 1
+        return Frame(image, self._index - 1, self.name, (time.perf_counter() - start) * 1e3)
 
     def close(self) -> None:
         self._cap.release()
@@ -256,33 +251,32 @@ class PiCameraSource(Source):
 
     name = "picamera2"
 
-    def __init__(self, width: int = 640, height: int = 480, fps: float = 30):
+    def __init__(self, settings: CameraSettings = CameraSettings()):
         try:
             from picamera2 import Picamera2
         except ImportError:
             raise SourceError("picamera2 is not installed (on a Pi: sudo apt install "
                               "python3-picamera2, and a venv with --system-site-packages)") from None
+        self._index = 0
         try:
             self._cam = Picamera2()
             config = self._cam.create_video_configuration(
-                main={"size": (width, height), "format": "RGB888"},
-                controls={"FrameRate": float(fps)})
+                main={"size": (settings.width, settings.height), "format": "RGB888"},
+                controls={"FrameRate": float(settings.fps)})
             self._cam.configure(config)
             self._cam.start()
         except Exception as exc:  # libcamera raises many kinds when no camera is attached
             raise SourceError(f"picamera2: camera is not there ({exc})") from None
 
-    def __iter__(self) -> Iterator[Frame]:
-        index = 0
-        while True:
-            start = time.perf_counter()
-            try:
-                image = self._cam.capture_array("main")
-            except Exception as exc:
-                raise SourceError(f"picamera2: camera stopped delivering frames ({exc})") from None
-            yield Frame(np.ascontiguousarray(image[..., :3]), index, self.name,
-                        (time.perf_counter() - start) * 1e3)
-            index += 1
+    def read(self) -> Frame | None:
+        start = time.perf_counter()
+        try:
+            image = self._cam.capture_array("main")
+        except Exception as exc:
+            raise SourceError(f"picamera2: camera stopped delivering frames ({exc})") from None
+        self._index += 1
+        return Frame(np.ascontiguousarray(image[..., :3]), self._index - 1, self.name,
+                     (time.perf_counter() - start) * 1e3)
 
     def close(self) -> None:
         try:
@@ -292,24 +286,14 @@ class PiCameraSource(Source):
             pass
 
 
-def open_source(spec: str | int, width: int = 640, height: int = 480, fps: float = 30,
-                on_skip: Callable[[str], None] | None = None) -> Source:
-    """The source `--source` names: a camera index, /dev/videoN, picamera2, a file or folder."""
-    text = str(spec).strip()
-    if text == "picamera2":
-        return PiCameraSource(width, height, fps)
-    if text.isdigit():
-        return CameraSource(int(text), width, height, fps)
-    if text.startswith("/dev/video"):
-        return CameraSource(text, width, height, fps)
-    path = Path(text)
-    if path.is_dir():
-        paths = image_paths([path])
-        if not paths:
-            raise UsageError(f"{path}: no images in this folder")
-        return ImageSource(paths, on_skip)
-    if not path.is_file():
-        raise UsageError(f"{path}: no such file, folder or camera")
-    if path.suffix.lower() in IMAGE_SUFFIXES:
-        return ImageSource([path], on_skip)
-    return VideoSource(path)
+def open_source(spec: str | int | os.PathLike | SourceSpec, settings: CameraSettings = CameraSettings(),
+                on_skip: Callable[[Skipped, str], None] | None = None) -> Source:
+    """Open what `--source` names (parsed by `parse_source` if it is not a SourceSpec yet)."""
+    spec = parse_source(spec)
+    if spec.kind == "picamera2":
+        return PiCameraSource(settings)
+    if spec.kind == "camera":
+        return CameraSource(spec.device, settings)
+    if spec.kind == "images":
+        return ImageSource(list(spec.paths), on_skip)
+    return VideoSource(spec.paths[0])

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from digits.edge.cli import _reader, reader_options
 
 from digits.common.cli import CONTEXT
+from digits.edge.cli import _reader, reader_options
 
 IMAGE_PACE = 2.0  # still images (a file or a folder) are shown this many per second
 
@@ -44,16 +44,17 @@ def serve(source, host, port, loop, width, height, fps, model: Path | None, back
     minute ends the process (exit 1) for systemd to restart. A video plays at its own rate
     and, with --loop, starts again. SIGTERM or Ctrl-C stops it cleanly (exit 0).
     """
-    from digits.edge.capture.capture import Capture, is_live, source_opener
+    from digits.edge.capture.capture import capture_source
+    from digits.edge.capture.sources import CameraSettings, parse_source
     from digits.edge.live.serve import LiveView, reader_process, run_until_stopped
 
-    live = is_live(source)
-    capture = Capture(source_opener(source, width, height, fps), live=live, loop=loop)
+    spec = parse_source(source)
+    capture = capture_source(spec, CameraSettings(width, height, fps), loop=loop)
     capture.open()  # a camera or file that is not there: one line and exit 1 (or 2), before the model
     try:
         reader = _reader(model, backend, threads, min_confidence)
         view = LiveView(capture, reader_process(reader), host=host, port=port,
-                        pace=None if live else _file_pace(source, fps))
+                        pace=None if spec.live else _file_pace(spec, fps))
     except BaseException:
         capture.close()
         raise
@@ -67,15 +68,13 @@ def serve(source, host, port, loop, width, height, fps, model: Path | None, back
     run_until_stopped(view, announce)
 
 
-def _file_pace(source: str, fallback: float) -> float:
+def _file_pace(spec, fallback: float) -> float:
     """Frames per second to show a file at: a video's own rate, still images IMAGE_PACE."""
     import cv2
-    from digits.edge.capture.sources import VIDEO_SUFFIXES
 
-    path = Path(source)
-    if path.suffix.lower() not in VIDEO_SUFFIXES:
+    if spec.kind != "video":
         return IMAGE_PACE
-    cap = cv2.VideoCapture(str(path))
+    cap = cv2.VideoCapture(str(spec.paths[0]))
     try:
         rate = cap.get(cv2.CAP_PROP_FPS)
     finally:
