@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from digits.edge.core.shipped import MODELS_DIR
 
 from digits.common.cli import CONTEXT
+from digits.edge.core.shipped import MODELS_DIR
 
 
 @click.command(context_settings=CONTEXT)

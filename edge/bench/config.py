@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from digits.common.card import VARIANTS
 from digits.edge.core.interpreter import BACKENDS
 from digits.edge.core.shipped import MODELS_DIR
-
-from digits.common.card import VARIANTS
 
 EDGE_BACKENDS = tuple(b for b in BACKENDS if b != "tensorflow")  # the matrix never loads TF
 # The kernels axis: LiteRT's default delegate, and the built-in kernels without it. The names are

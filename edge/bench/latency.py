@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
 from digits.edge.bench.config import NOISE_LIMIT, SAME, XNNPACK, BenchConfig
 from digits.edge.bench.results import Latency
 from digits.edge.core.interpreter import Classifier

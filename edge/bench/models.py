@@ -8,12 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from digits.edge.bench.config import EDGE_BACKENDS
-from digits.edge.bench.results import Variant
-from digits.edge.core.interpreter import Classifier, load_backend
 
 from digits.common.card import ModelCard, model_filename
 from digits.common.errors import UsageError
+from digits.edge.bench.config import EDGE_BACKENDS
+from digits.edge.bench.results import Variant
+from digits.edge.core.interpreter import Classifier, load_backend
 
 
 def edge_backends(model: Path, warnings: list[str]) -> tuple[str, ...]:

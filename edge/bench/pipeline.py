@@ -14,6 +14,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
 from digits.edge.bench.results import Stages
 from digits.edge.capture.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from digits.edge.core.reader import Reader

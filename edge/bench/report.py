@@ -11,11 +11,10 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from digits.edge.bench.config import BUILTIN, KERNELS, NOISE_LIMIT, XNNPACK, BenchConfig
-from digits.edge.bench.results import BenchResult, Latency
-
 from digits.common.card import VARIANTS
 from digits.common.files import atomic_path, write_text
+from digits.edge.bench.config import BUILTIN, KERNELS, NOISE_LIMIT, XNNPACK, BenchConfig
+from digits.edge.bench.results import BenchResult, Latency
 
 
 def _ms(value: float) -> str:

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from digits.common.card import CARD_NAME, ModelCard
+from digits.common.errors import DigitsError
 from digits.edge.bench.config import NOISE_LIMIT, BenchConfig
 from digits.edge.bench.findings import findings, stage_findings, targets
 from digits.edge.bench.install import install_size
@@ -20,9 +22,6 @@ from digits.edge.bench.pipeline import pipeline, probe_image
 from digits.edge.bench.results import BenchResult, Startup
 from digits.edge.bench.startup import startup, tensorflow_installed
 from digits.edge.core.shipped import SAMPLES_DIR
-
-from digits.common.card import CARD_NAME, ModelCard
-from digits.common.errors import DigitsError
 
 
 def run(config: BenchConfig, log: Callable[[str], None] = print) -> BenchResult:

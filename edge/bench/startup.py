@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from digits.edge.bench.probe import LAUNCHED, ProbeReport
-from digits.edge.bench.results import Startup
 
 from digits.common.errors import ModelError, UsageError
+from digits.edge.bench.probe import LAUNCHED, ProbeReport
+from digits.edge.bench.results import Startup
 
 TIMEOUT_S = 300  # one probe run; TensorFlow's import alone can take a minute on a Pi
 
