@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -12,9 +13,9 @@ from digits.common.errors import UsageError
 from digits.edge.capture.capture import Capture, Retry
 from digits.edge.capture.images import image_size, read_image
 from digits.edge.capture.sources import (
-    CameraSettings,
     CameraSource,
     ImageSource,
+    SourceSettings,
     VideoSource,
     image_paths,
     open_source,
@@ -141,7 +142,7 @@ class FakeCapture:
 
 def test_camera_asks_for_size_and_rate_and_survives_dropped_frames():
     fake = FakeCapture([True, False, False, True, True])
-    capture = Capture(lambda: CameraSource(0, CameraSettings(640, 480, 15), capture=fake), live=True)
+    capture = Capture(lambda: CameraSource(0, SourceSettings(640, 480, 15), capture=fake), live=True)
     assert fake.props == {} and parse_source("0").live
     frames = capture.frames(threading.Event())
     assert [next(frames).index for _ in range(3)] == [0, 1, 2]
@@ -170,8 +171,8 @@ def test_camera_that_is_not_there():
 def test_open_source_understands_every_spec(folder, monkeypatch):
     opened = []
     monkeypatch.setattr("digits.edge.capture.sources.CameraSource",
-                        lambda device, settings: opened.append(device) or "camera")
-    assert open_source("0") == "camera" and open_source(2) == "camera"
+                        lambda device, settings: opened.append(device) or SimpleNamespace(kind="camera"))
+    assert open_source("0").kind == "camera" and open_source(2, SourceSettings(rotate=90)).rotation == 90
     assert opened == [0, 2]
     assert parse_source("/dev/video2").device == "/dev/video2" and parse_source("picamera2").live
     assert parse_source(folder).kind == "images" and not parse_source(folder).live

@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
 from digits.edge.capture.sources import (
-    CameraSettings,
     Frame,
     Skipped,
     Source,
+    SourceSettings,
     SourceSpec,
     open_source,
 )
@@ -63,6 +63,7 @@ class Capture:
         self.loop = loop
         self.retry = retry
         self.on_status = on_status or (lambda status: None)
+        self.on_skip: Callable[[Skipped, str], None] = lambda skipped, message: None
         self._source: Source | None = None
         self._lock = threading.Lock()  # close() may come from another thread than frames()
         self.status = CameraStatus("starting")
@@ -169,7 +170,12 @@ class Capture:
         self.on_status(self.status)
 
 
-def capture_source(spec: SourceSpec, settings: CameraSettings = CameraSettings(), *, loop: bool = False,
+def capture_source(spec: SourceSpec, settings: SourceSettings = SourceSettings(), *, loop: bool = False,
                    retry: Retry = Retry(), on_skip: Callable[[Skipped, str], None] | None = None) -> Capture:
-    """A Capture of what `--source` named, re-opened afresh after each loss or end."""
-    return Capture(lambda: open_source(spec, settings, on_skip), live=spec.live, loop=loop, retry=retry)
+    """A Capture of what `--source` named, re-opened afresh after each loss or end. An image of a
+    folder that cannot be read goes to `capture.on_skip` (which its consumer may replace)."""
+    capture = Capture(lambda: open_source(spec, settings, lambda *skip: capture.on_skip(*skip)),
+                      live=spec.live, loop=loop, retry=retry)
+    if on_skip is not None:
+        capture.on_skip = on_skip
+    return capture

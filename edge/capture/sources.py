@@ -13,7 +13,7 @@ API:
     SourceSpec(kind, text, device=None, paths=()); spec.live   # camera | picamera2 | video | images
     parse_source(text) -> SourceSpec          # a missing path or an empty folder: UsageError
     Frame(image: BGR uint8 ndarray, index: int, name: str, decode_ms: float)
-    open_source(spec, settings=CameraSettings(), on_skip=None) -> Source
+    open_source(spec, settings=SourceSettings(), on_skip=None) -> Source
     image_paths(paths) -> list[Path]          # files and folders (sorted) to image files
 
 Errors: a path that does not exist is a UsageError (exit 2); an image that cannot be decoded
@@ -26,14 +26,14 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from digits.common.errors import UsageError
-from digits.edge.capture.images import read_image
+from digits.edge.capture.images import display, read_image, rotate
 from digits.edge.errors import ImageError, SourceError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm",
@@ -52,12 +52,13 @@ class Frame:
 
 
 @dataclass(frozen=True)
-class CameraSettings:
-    """What a camera is asked for."""
+class SourceSettings:
+    """What a camera is asked for, and how every frame of any source is turned."""
 
     width: int = 640
     height: int = 480
     fps: float = 30.0
+    rotate: int = 0  # degrees clockwise, applied right after capture or decoding: 0, 90, 180, 270
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,10 @@ def parse_source(spec: str | int | os.PathLike | SourceSpec) -> SourceSpec:
     if path.is_dir():
         paths = image_paths([path])
         if not paths:
-            raise UsageError(f"{path}: no images in this folder")
+            raise UsageError(f"{display(path)}: no images in this folder")
         return SourceSpec("images", text, paths=tuple(paths))
     if not path.is_file():
-        raise UsageError(f"{path}: no such file, folder or camera")
+        raise UsageError(f"{display(path)}: no such file, folder or camera")
     kind = "images" if path.suffix.lower() in IMAGE_SUFFIXES else "video"
     return SourceSpec(kind, text, paths=(path,))
 
@@ -114,10 +115,10 @@ def image_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
         if path.is_dir():
             out.extend(sorted(p for p in path.iterdir()
                               if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
-        elif path.is_file():
+        elif path.exists():  # a FIFO or device named explicitly is refused by read_image, in one line
             out.append(path)
         else:
-            raise UsageError(f"{path}: no such file or folder")
+            raise UsageError(f"{display(path)}: no such file or folder")
     return out
 
 
@@ -143,8 +144,16 @@ class Source:
 
     name = "source"
 
+    rotation = 0  # degrees clockwise
+
     def read(self) -> Frame | None:
         """The next frame, or None: a file has ended, or a camera gave nothing this time."""
+        frame = self._next()
+        if frame is not None and self.rotation:
+            frame = replace(frame, image=rotate(frame.image, self.rotation))
+        return frame
+
+    def _next(self) -> Frame | None:
         raise NotImplementedError
 
     def __iter__(self) -> Iterator[Frame]:
@@ -168,19 +177,19 @@ class ImageSource(Source):
         self.paths = list(paths)
         self.name = str(self.paths[0]) if len(self.paths) == 1 else f"{len(self.paths)} images"
         self.on_skip = on_skip
-        self._next = 0
+        self._at = 0
 
-    def read(self) -> Frame | None:
-        while self._next < len(self.paths):
-            i, path = self._next, self.paths[self._next]
-            self._next += 1
+    def _next(self) -> Frame | None:
+        while self._at < len(self.paths):
+            i, path = self._at, self.paths[self._at]
+            self._at += 1
             try:
                 image, ms = read_image(path)
             except (ImageError, UsageError) as exc:
                 if self.on_skip is None:
                     raise
-                reason = str(exc).removeprefix(f"{path}: ")
-                self.on_skip(Skipped(path.name, reason), str(exc))
+                reason = str(exc).removeprefix(f"{display(path)}: ")
+                self.on_skip(Skipped(display(path.name), reason), str(exc))
                 continue
             return Frame(image, i, str(path), ms)
         return None
@@ -197,7 +206,7 @@ class VideoSource(Source):
         if not self._cap.isOpened():
             raise SourceError(f"{path}: not a video OpenCV can open")
 
-    def read(self) -> Frame | None:
+    def _next(self) -> Frame | None:
         start = time.perf_counter()
         ok, image = self._cap.read()
         if not ok or image is None:
@@ -214,7 +223,7 @@ class VideoSource(Source):
 class CameraSource(Source):
     """A V4L2 camera (index or /dev/videoN) at the requested size and rate."""
 
-    def __init__(self, device: int | str, settings: CameraSettings = CameraSettings(),
+    def __init__(self, device: int | str, settings: SourceSettings = SourceSettings(),
                  capture: Callable = cv2.VideoCapture):
         self.device, self.settings = device, settings
         self.name = f"camera:{device}"
@@ -231,7 +240,7 @@ class CameraSource(Source):
         self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, settings.height)
         self._cap.set(cv2.CAP_PROP_FPS, settings.fps)
 
-    def read(self) -> Frame | None:
+    def _next(self) -> Frame | None:
         start = time.perf_counter()
         ok, image = self._cap.read()
         if not ok or image is None or not image.size:
@@ -251,7 +260,7 @@ class PiCameraSource(Source):
 
     name = "picamera2"
 
-    def __init__(self, settings: CameraSettings = CameraSettings()):
+    def __init__(self, settings: SourceSettings = SourceSettings()):
         try:
             from picamera2 import Picamera2
         except ImportError:
@@ -268,7 +277,7 @@ class PiCameraSource(Source):
         except Exception as exc:  # libcamera raises many kinds when no camera is attached
             raise SourceError(f"picamera2: camera is not there ({exc})") from None
 
-    def read(self) -> Frame | None:
+    def _next(self) -> Frame | None:
         start = time.perf_counter()
         try:
             image = self._cam.capture_array("main")
@@ -286,14 +295,17 @@ class PiCameraSource(Source):
             pass
 
 
-def open_source(spec: str | int | os.PathLike | SourceSpec, settings: CameraSettings = CameraSettings(),
+def open_source(spec: str | int | os.PathLike | SourceSpec, settings: SourceSettings = SourceSettings(),
                 on_skip: Callable[[Skipped, str], None] | None = None) -> Source:
     """Open what `--source` names (parsed by `parse_source` if it is not a SourceSpec yet)."""
     spec = parse_source(spec)
     if spec.kind == "picamera2":
-        return PiCameraSource(settings)
-    if spec.kind == "camera":
-        return CameraSource(spec.device, settings)
-    if spec.kind == "images":
-        return ImageSource(list(spec.paths), on_skip)
-    return VideoSource(spec.paths[0])
+        source: Source = PiCameraSource(settings)
+    elif spec.kind == "camera":
+        source = CameraSource(spec.device, settings)
+    elif spec.kind == "images":
+        source = ImageSource(list(spec.paths), on_skip)
+    else:
+        source = VideoSource(spec.paths[0])
+    source.rotation = settings.rotate
+    return source
