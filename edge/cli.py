@@ -29,60 +29,137 @@ def reader_options(f):
     return f
 
 
+def rotate_option(f):
+    return click.option("--rotate", type=click.Choice(["0", "90", "180", "270"]), default="0",
+                        show_default=True, callback=lambda ctx, param, value: int(value),
+                        help="Turn every frame clockwise by this many degrees, right after it is "
+                             "captured or decoded (after a photo's own EXIF orientation).")(f)
+
+
+class OneAtATime:
+    """A classifier whose model takes one image per invoke (a fixed batch of 1), asked for
+    a frame's digits one by one; everything else is the wrapped classifier's."""
+
+    def __init__(self, classifier):
+        self._classifier = classifier
+
+    def __getattr__(self, name: str):
+        return getattr(self._classifier, name)
+
+    def probabilities(self, images):
+        import numpy as np
+
+        rows = [self._classifier.probabilities(images[i : i + 1]) for i in range(len(images))]
+        return np.concatenate(rows) if rows else self._classifier.probabilities(images)
+
+
 def _reader(model, backend, threads, min_confidence):
+    """The Reader, checked to take a frame of several digits: a model with a fixed batch of 1
+    is run digit by digit (one line says so); one that cannot run at all is one ModelError."""
+    import numpy as np
+
+    from digits.common.cli import quiet_native_stderr
+    from digits.common.errors import ModelError
     from digits.edge.core.reader import Reader
 
     if threads is not None:  # the segmenter's OpenCV calls keep to the same budget
         import cv2
 
         cv2.setNumThreads(threads)
-    return Reader(model=model, backend=backend, threads=threads, min_confidence=min_confidence)
+
+    def load():
+        return Reader(model=model, backend=backend, threads=threads, min_confidence=min_confidence)
+
+    with quiet_native_stderr():  # LiteRT's "INFO: Created TensorFlow Lite XNNPACK delegate"
+        reader = load()
+        try:
+            reader.classifier.probabilities(np.zeros((2, 28, 28), np.float32))
+            return reader
+        except (RuntimeError, ValueError):
+            pass
+        reader = load()  # a fresh interpreter: the failed resize leaves the first one unusable
+        reader.classifier = OneAtATime(reader.classifier)
+        try:
+            reader.classifier.probabilities(np.zeros((2, 28, 28), np.float32))
+        except (RuntimeError, ValueError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ModelError(f"{reader.classifier.model_path}: the model does not run ({first})") from None
+    click.echo(f"note: {reader.classifier.model_path} takes one digit per run (a fixed batch of 1): "
+               "reading digit by digit", err=True)
+    return reader
+
+
+def overlay_names(paths: list[Path]) -> dict[Path, str]:
+    """An overlay file name per image that no other image of the run shares: `a.png` for
+    a.jpg, `a.jpg.png` when a.png is read too, `a.jpg-2.png` for a second folder's a.jpg."""
+    from collections import Counter
+
+    stems = Counter(p.stem for p in paths)
+    names: dict[Path, str] = {}
+    taken: set[str] = set()
+    for path in paths:
+        base = path.stem if stems[path.stem] == 1 else path.name
+        name, n = f"{base}.png", 1
+        while name in taken:
+            n += 1
+            name = f"{base}-{n}.png"
+        taken.add(name)
+        names[path] = name
+    return names
 
 
 @click.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per image, one per line.")
 @click.option("--save-overlay", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write each image with its boxes and numbers drawn on it to this folder.")
+              help="Write each image with its boxes and numbers drawn on it to this folder "
+                   "(a.png for a.jpg; a.jpg.png and a.png.png when both are read).")
+@rotate_option
 @reader_options
-def read(paths, as_json, save_overlay, model, backend, threads, min_confidence) -> None:
+def read(paths, as_json, save_overlay, rotate, model, backend, threads, min_confidence) -> None:
     """Find and read the handwritten digits and numbers in image files and folders.
 
     \b
     Folders give their images sorted by name. An image that cannot be read is reported on
-    stderr and the rest are read; the exit code is then 1. JSON per image:
+    stderr in one line and the rest are read; the exit code is then 1. Images are at most
+    64 MiB and 40 megapixels (a bigger JPEG is read at a reduced size); a photo is turned
+    as its EXIF orientation says; transparency is read as white paper. JSON per image:
       {"image", "frame", "width", "height", "digits": [{"box": [x, y, w, h], "label",
        "confidence"}], "numbers": [{"box", "text", "confidence"}],
        "timings_ms": {"decode", "segment", "classify", "total"}}
     `total` is the reader's time (segment + classify + grouping); `decode` is the file's.
     """
     from digits.common.errors import DigitsError
-    from digits.edge.capture.sources import image_paths, read_image
+    from digits.edge.capture.images import display, read_image
+    from digits.edge.capture.images import rotate as turn
+    from digits.edge.capture.sources import image_paths
     from digits.edge.core.reader import to_json
 
     files = image_paths(paths)  # a missing path is a usage mistake: exit 2 before any work
     if not files:
         raise click.UsageError("no images found in the given folders")
     reader = _reader(model, backend, threads, min_confidence)
+    names = overlay_names(files)
     failed = 0
     if not as_json:
         click.echo(f"{'image':<32} {'size':>9}  {'ms':>6}  {'digits':>6}  numbers (confidence)")
     for path in files:
         try:
             image, decode_ms = read_image(path)
+            image = turn(image, rotate)
             result = reader.read(image)
         except DigitsError as exc:
             click.echo(f"error: {exc}", err=True)
             failed += 1
             continue
         if as_json:
-            click.echo(json.dumps(to_json(result, image=str(path), frame=0, decode_ms=decode_ms)))
+            click.echo(json.dumps(to_json(result, image=display(path), frame=0, decode_ms=decode_ms)))
         else:
             numbers = "  ".join(f"{n.text} ({n.confidence:.2f})" for n in result.numbers) or "-"
-            click.echo(f"{_short(str(path), 32):<32} {result.width:>4}x{result.height:<4}  "
+            click.echo(f"{_short(display(path), 32):<32} {result.width:>4}x{result.height:<4}  "
                        f"{result.timings_ms['total']:6.1f}  {len(result.digits):>6}  {numbers}")
         if save_overlay is not None:
-            _save_overlay(save_overlay / f"{path.stem}.png", image, result)
+            _save_overlay(save_overlay / names[path], image, result)
     if failed:
         click.echo(f"{failed} of {len(files)} images could not be read", err=True)
         sys.exit(1)
@@ -114,8 +191,9 @@ def _save_overlay(path: Path, image, result, fps: float | None = None) -> None:
 @click.option("--max-frames", type=click.IntRange(1), default=None, help="Stop after this many frames.")
 @click.option("--save-overlay", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write every frame's overlay to this folder (frame_000000.png, ...).")
+@rotate_option
 @reader_options
-def camera(source, width, height, fps, headless, max_frames, save_overlay, model, backend, threads,
+def camera(source, width, height, fps, headless, max_frames, save_overlay, rotate, model, backend, threads,
            min_confidence) -> None:
     """Read numbers live from a camera (or a video, image or folder) with an overlay window.
 
@@ -129,7 +207,7 @@ def camera(source, width, height, fps, headless, max_frames, save_overlay, model
 
     from digits.common.errors import UsageError
     from digits.edge.capture.capture import Retry, capture_source
-    from digits.edge.capture.sources import CameraSettings, parse_source
+    from digits.edge.capture.sources import SourceSettings, parse_source
     from digits.edge.overlay import draw
 
     window = "digits"
@@ -141,7 +219,7 @@ def camera(source, width, height, fps, headless, max_frames, save_overlay, model
                              "--headless, --save-overlay DIR, or `digits serve`") from None
     shown: tuple[str, ...] | None = None
     rate, last, count = None, time.perf_counter(), 0
-    capture = capture_source(parse_source(source), CameraSettings(width, height, fps),
+    capture = capture_source(parse_source(source), SourceSettings(width, height, fps, rotate),
                              retry=Retry(attempts=1),
                              on_skip=lambda skipped, msg: click.echo(f"error: {msg}", err=True))
     capture.open()  # the source first: a camera that is not there fails before the model is loaded
