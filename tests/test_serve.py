@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from digits.edge.capture.capture import Capture, Retry, capture_source
-from digits.edge.capture.sources import CameraSettings, Frame, Source, parse_source
+from digits.edge.capture.sources import Frame, Source, SourceSettings, parse_source
 from digits.edge.errors import SourceError
 from digits.edge.live.serve import BOUNDARY, LiveView
 
@@ -101,7 +101,7 @@ def view(camera):
 # --- small HTTP helpers -------------------------------------------------------------------------
 
 def port_of(view: LiveView) -> int:
-    return view.server.server_address[1]
+    return view.server.address[1]
 
 
 def get(port: int, path: str) -> tuple[int, dict, bytes]:
@@ -208,7 +208,7 @@ def test_binds_loopback_by_default(camera):
     capture = Capture(camera.open, live=True)
     capture.open()
     with LiveView(capture, fake_process, port=0) as live:
-        assert live.server.server_address[0] == "127.0.0.1"
+        assert live.server.address[0] == "127.0.0.1"
         assert live.url.startswith("http://127.0.0.1:")
 
 
@@ -233,12 +233,13 @@ def test_several_viewers_at_once(view):
         finally:
             sock.close()
 
-    threads = [threading.Thread(target=watch, args=(i,)) for i in range(6)]
+    n = view.hub.max_viewers  # as many as the cap allows
+    threads = [threading.Thread(target=watch, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(LIMIT)
-    assert got == {i: 5 for i in range(6)}
+    assert got == {i: 5 for i in range(n)}
     wait_for(lambda: get_json(port, "/api/latest")["camera"]["viewers"] == 0, "viewers to leave")
 
 
@@ -264,7 +265,7 @@ def test_a_viewer_that_stops_reading_never_slows_the_camera(view):
     port = port_of(view)
     stalled = socket.create_connection(("127.0.0.1", port), timeout=LIMIT)
     stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    stalled.sendall(b"GET /stream.mjpg HTTP/1.0\r\n\r\n")  # and never reads a byte
+    stalled.sendall(b"GET /stream.mjpg HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")  # and never reads a byte
     try:
         wait_for(lambda: get_json(port, "/api/latest")["camera"]["viewers"] == 1, "the stalled viewer")
         before = frames_read(port)
@@ -519,7 +520,7 @@ def test_a_signal_stops_digits_serve_cleanly(clip, sig):
         latest = wait_for(lambda: (j := get_json(port, "/api/latest")).get("frame", -1) >= 1 and j,
                           "frames read by the real reader")
         assert (latest["width"], latest["height"]) == (320, 240)
-        assert latest["image"] == str(clip.video)
+        assert latest["image"] == clip.video.name  # never the folders it is in
         assert {"decode", "segment", "classify", "total"} <= latest["timings_ms"].keys()
         assert get(port, "/healthz")[0] == 200
         sock, f = open_stream(port)
@@ -601,7 +602,7 @@ def test_v4l2_camera_lost_and_back(monkeypatch, camera):
     real = sources.CameraSource
     monkeypatch.setattr(sources, "CameraSource",
                         lambda device, settings: real(device, settings, capture=FakeVideoCapture))
-    capture = capture_source(parse_source("0"), CameraSettings(320, 240, 15),
+    capture = capture_source(parse_source("0"), SourceSettings(320, 240, 15),
                              retry=Retry(first=0.05, limit=0.2))
     capture.open()
     assert asked == {cv2.CAP_PROP_FRAME_WIDTH: 320, cv2.CAP_PROP_FRAME_HEIGHT: 240, cv2.CAP_PROP_FPS: 15}

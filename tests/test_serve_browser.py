@@ -45,7 +45,7 @@ def view(camera):
     capture = Capture(camera.open, live=True, retry=Retry(first=0.05, limit=0.2))
     capture.open()
     with LiveView(capture, fake_process, port=0) as live:
-        wait_for(lambda: get_json(live.server.server_address[1], "/api/latest")["camera"]["frames_read"],
+        wait_for(lambda: get_json(live.server.address[1], "/api/latest")["camera"]["frames_read"],
                  "a first frame")
         yield live
 
@@ -73,7 +73,7 @@ def test_the_page_shows_numbers_then_camera_lost(view, camera, tmp_path):
     assert 'id="status" class="dim">live<' in run.stdout
 
     camera.plugged.clear()
-    port = view.server.server_address[1]
+    port = view.server.address[1]
     wait_for(lambda: get_json(port, "/api/latest")["camera"]["state"] == "lost", "the loss")
     run = chromium(view.url, tmp_path, "--dump-dom")
     assert 'class="lost">camera lost - retrying<' in run.stdout, run.stdout[-2000:]

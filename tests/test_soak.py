@@ -85,7 +85,7 @@ def test_a_thousand_viewer_connections_leave_nothing_behind(tmp_path):
     capture = Capture(camera.open, live=True)
     capture.open()
     with LiveView(capture, fake_process, port=0) as view:
-        port = view.server.server_address[1]
+        port = view.server.address[1]
         wait_for(lambda: view.hub.latest()["camera"]["frames_read"] > 0, "a frame")
 
         def churn(n: int) -> None:

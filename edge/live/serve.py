@@ -2,47 +2,51 @@
 
 One thread captures, reads and draws; it hands the newest JPEG to a `Hub` under a Condition and
 never waits for anyone. Each viewer's thread waits on the Hub and sends whatever is newest when
-it is ready, so a slow viewer skips frames instead of slowing the camera or queueing memory.
-The standard library's threading HTTP server is all a Pi needs (after picamera2's
-mjpeg_server example), with no globals, loopback unless asked, and a clean stop on SIGTERM.
+it is ready, so a slow viewer skips frames instead of slowing the camera or queueing memory
+(after picamera2's mjpeg_server example). The HTTP side (edge/live/http.py) is bounded against
+hostile clients; who may ask is edge/live/access.py's business.
 
     /              the page: the stream, the numbers read, FPS, the camera's state
     /stream.mjpg   multipart/x-mixed-replace JPEG frames with the overlay drawn
     /api/latest    the latest result, as `digits read --json` prints it, plus "camera"
     /healthz       200 while frames flow (or a file has ended), 503 while the camera is lost
 
-A camera that fails is re-opened with back-off (digits.edge.capture.capture); one whose read hangs in its
-driver instead is reported lost after STALL_S and, after WATCHDOG_S, ends the process with
-exit 1 so that systemd starts it afresh.
+A camera that fails is re-opened with back-off (digits.edge.capture.capture); one whose read
+hangs in its driver instead is reported lost after STALL_S and, after WATCHDOG_S, ends the
+process with exit 1 so that systemd starts it afresh. Clients see file names without their
+folders and never an exception's text; those go to the log on stderr.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import signal
-import socket
 import threading
 import time
 from collections.abc import Callable
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from dataclasses import asdict
+from pathlib import Path
 
 import cv2
 import numpy as np
-from digits.edge.capture.capture import CameraStatus, Capture
-from digits.edge.errors import SourceError
 
 from digits.common.errors import DigitsError
+from digits.edge.capture.capture import CameraStatus, Capture
+from digits.edge.capture.images import display
+from digits.edge.capture.sources import Frame, Skipped
+from digits.edge.errors import SourceError
+from digits.edge.live.access import Access
+from digits.edge.live.http import PLAIN_CSP, Front, Limits, Log, Request, Response, plain
+from digits.edge.live.page import LOGIN, LOGIN_CSP, PAGE, PAGE_CSP
 
 # frame, its index, the loop's FPS -> (the result as `digits read --json` gives it, the frame to show)
-Process = Callable[[np.ndarray, int, float], tuple[dict, np.ndarray]]
+Process = Callable[[Frame, int, float], tuple[dict, np.ndarray]]
 
 BOUNDARY = "digitsframe"
 JPEG_QUALITY = 80
 HEARTBEAT_S = 1.0  # a viewer gets the current frame at least this often, even from a still image
-VIEWER_TIMEOUT_S = 20.0  # a viewer that stops reading for this long is dropped
+MAX_SKIPPED = 20  # images of a folder listed as skipped on the page; the log has them all
+PUBLIC_DETAILS = ("no frame", "re-opened", "end of file")  # the rest stays in the log
 STALL_S = 10.0  # a live camera silent this long is reported lost even though no read has failed
 WATCHDOG_S = 60.0  # ... and this long, the process exits 1 so that systemd starts it afresh
 
@@ -50,8 +54,11 @@ WATCHDOG_S = 60.0  # ... and this long, the process exits 1 so that systemd star
 class Hub:
     """The newest frame and result, handed from the loop to every viewer; nothing queues."""
 
-    def __init__(self, stall_s: float = STALL_S) -> None:
+    def __init__(self, stall_s: float = STALL_S, max_viewers: int = Limits.max_viewers) -> None:
         self.stall_s = stall_s
+        self.max_viewers = max_viewers
+        self._skipped: list[Skipped] = []
+        self._skipped_names: set[str] = set()
         self._cond = threading.Condition()
         self._seq = 0
         self._jpeg: bytes | None = None
@@ -86,11 +93,24 @@ class Hub:
             self._cond.wait_for(lambda: self._closed or self._seq != seen, timeout)
             return None if self._closed else (self._seq, self._jpeg)
 
+    def skip(self, skipped: Skipped) -> bool:
+        """Note an image that could not be read; True the first time its name is seen."""
+        with self._cond:
+            if skipped.name in self._skipped_names:
+                return False
+            self._skipped_names.add(skipped.name)
+            if len(self._skipped) < MAX_SKIPPED:
+                self._skipped.append(skipped)
+            return True
+
     def latest(self) -> dict:
         with self._cond:
             out = dict(self._result)
-            out["camera"] = {**self._status().to_json(), "fps": round(self._fps, 2),
-                             "frames_read": self._frames, "viewers": self._viewers}
+            status = self._status()
+            public = status.detail if status.detail.startswith(PUBLIC_DETAILS) else ""
+            out["camera"] = {**status.to_json(), "detail": public, "fps": round(self._fps, 2),
+                             "frames_read": self._frames, "viewers": self._viewers,
+                             "skipped": [asdict(s) for s in self._skipped]}
             return out
 
     def health(self) -> tuple[bool, dict]:
@@ -115,15 +135,17 @@ class Hub:
                 return CameraStatus("lost", f"no frame for {silent:.0f} s", self._camera.reconnects)
         return self._camera
 
-    @contextlib.contextmanager
-    def viewer(self):
+    def add_viewer(self) -> bool:
+        """Take a viewer's place: False when all `max_viewers` are taken."""
         with self._cond:
+            if self._viewers >= self.max_viewers:
+                return False
             self._viewers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._viewers -= 1
+            return True
+
+    def remove_viewer(self) -> None:
+        with self._cond:
+            self._viewers -= 1
 
     def close(self) -> None:
         with self._cond:
@@ -135,15 +157,18 @@ class ReadLoop(threading.Thread):
     """Capture → read → draw → JPEG → hub, as fast as the source gives frames (or `pace` FPS)."""
 
     def __init__(self, capture: Capture, process: Process, hub: Hub, stop: threading.Event,
-                 pace: float | None = None):
+                 pace: float | None = None, log: Callable[[str], None] | None = None):
         super().__init__(name="digits-read-loop", daemon=True)
         self.capture, self.process, self.hub, self.stop = capture, process, hub, stop
         self.pace = pace
+        self.log = log or (lambda line: None)
+        self._state = "starting"
         self.error: BaseException | None = None
         self._last_shown: np.ndarray | None = None
         self._fps = 0.0
         self._last: float | None = None  # when the previous frame came; None after a loss
         capture.on_status = self._on_status
+        capture.on_skip = self._on_skip
 
     def run(self) -> None:
         try:
@@ -174,7 +199,16 @@ class ReadLoop(threading.Thread):
             self.hub.publish(encode_jpeg(shown), result, self._fps)
             index += 1
 
+    def _on_skip(self, skipped: Skipped, message: str) -> None:
+        if self.hub.skip(skipped):  # once per image, however often a looping folder comes round
+            self.log(f"digits serve: error: {message} (skipped)")
+
     def _on_status(self, status: CameraStatus) -> None:
+        if status.state in ("lost", "ended", "failed"):
+            self.log(f"digits serve: camera {status.state}" + (f": {status.detail}" if status.detail else ""))
+        elif status.state == "live" and self._state == "lost":
+            self.log("digits serve: camera live again")
+        self._state = status.state
         self.hub.set_camera(status)
         if status.state == "lost" and self._last_shown is not None:
             self.hub.publish(encode_jpeg(banner(self._last_shown, "camera lost - retrying")), None, 0.0)
@@ -200,68 +234,51 @@ def banner(frame: np.ndarray, text: str) -> np.ndarray:
     return out
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True  # a viewer mid-stream never holds the process up
-    allow_reuse_address = True
+class App:
+    """The routes, behind the Host check and the token; every response carries the security headers."""
 
-    def __init__(self, address: tuple[str, int], hub: Hub):
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self.hub = hub
-        super().__init__(address, Handler)
+    def __init__(self, hub: Hub, access: Access):
+        self.hub, self.access = hub, access
 
-    def handle_error(self, request, client_address) -> None:
-        pass  # a viewer that went away mid-response is normal life, not a traceback
+    def __call__(self, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            return plain(405, "method not allowed", Allow="GET, HEAD, OPTIONS")
+        if not self.access.host_allowed(request.headers.get("host")):
+            return plain(403, "this server does not answer to that Host (see --allow-host)")
+        if request.method == "OPTIONS":
+            return Response(204, headers={"Allow": "GET, HEAD, OPTIONS"})
+        if request.path == "/healthz":
+            return self._health()
+        if request.path not in ("/", "/index.html", "/stream.mjpg", "/api/latest"):
+            return plain(404, "not found")
+        if not self.access.authorised(request.headers):
+            if request.path in ("/", "/index.html"):
+                return Response(401, LOGIN.encode(), "text/html; charset=utf-8",
+                                {"Content-Security-Policy": LOGIN_CSP})
+            return plain(401, "access token needed")
+        if request.path == "/stream.mjpg":
+            return self._stream(request.method == "HEAD")
+        if request.path == "/api/latest":
+            return _json(200, self.hub.latest())
+        return Response(200, PAGE.encode(), "text/html; charset=utf-8",
+                        {"Content-Security-Policy": PAGE_CSP})
 
+    def _health(self) -> Response:
+        ok, body = self.hub.health()
+        return _json(200 if ok else 503, body)
 
-class Handler(BaseHTTPRequestHandler):
-    server: Server
-    protocol_version = "HTTP/1.0"  # one request per connection: nothing idles on keep-alive
-    server_version = "digits-serve"
-    timeout = VIEWER_TIMEOUT_S
+    def _stream(self, head_only: bool) -> Response:
+        headers = {"Content-Type": f"multipart/x-mixed-replace; boundary={BOUNDARY}", "Pragma": "no-cache"}
+        if head_only:
+            return Response(200, headers=headers, content_type=headers["Content-Type"])
+        if not self.hub.add_viewer():
+            return plain(503, f"all {self.hub.max_viewers} viewer places are taken; try again later",
+                         **{"Retry-After": "10"})
+        return Response(200, headers=headers, content_type=headers["Content-Type"], stream=self._send_frames)
 
-    def do_GET(self) -> None:
-        route = {
-            "/": self._page, "/index.html": self._page, "/stream.mjpg": self._stream,
-            "/api/latest": self._latest, "/healthz": self._health,
-        }.get(urlsplit(self.path).path)
-        if route is None:
-            self._send(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", b"not found\n")
-        else:
-            route()
-
-    def log_message(self, format: str, *args) -> None:
-        pass  # the page polls twice a second; a Pi's SD card needs no line for each
-
-    def _send(self, status: int, content_type: str, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _json(self, status: int, obj: dict) -> None:
-        self._send(status, "application/json", (json.dumps(obj) + "\n").encode())
-
-    def _page(self) -> None:
-        self._send(HTTPStatus.OK, "text/html; charset=utf-8", PAGE.encode())
-
-    def _latest(self) -> None:
-        self._json(HTTPStatus.OK, self.server.hub.latest())
-
-    def _health(self) -> None:
-        ok, body = self.server.hub.health()
-        self._json(HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE, body)
-
-    def _stream(self) -> None:
-        hub = self.server.hub
-        self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}")
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Pragma", "no-cache")
-        self.end_headers()
-        seen = 0
-        with hub.viewer():
+    def _send_frames(self, sock) -> None:
+        hub, seen = self.hub, 0
+        try:
             while True:
                 got = hub.next_frame(seen)
                 if got is None:
@@ -269,34 +286,39 @@ class Handler(BaseHTTPRequestHandler):
                 seen, jpeg = got
                 if jpeg is None:
                     continue
-                try:
-                    self.wfile.write(
-                        f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
-                        f"Content-Length: {len(jpeg)}\r\n\r\n".encode() + jpeg + b"\r\n")
-                    self.wfile.flush()
-                except OSError:  # the viewer closed the tab, or stopped reading for too long
-                    return
+                sock.sendall(f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+                             f"Content-Length: {len(jpeg)}\r\n\r\n".encode() + jpeg + b"\r\n")
+        finally:
+            hub.remove_viewer()
+
+
+def _json(status: int, obj: dict) -> Response:
+    return Response(status, (json.dumps(obj) + "\n").encode(), "application/json",
+                    {"Content-Security-Policy": PLAIN_CSP})
 
 
 class LiveView:
-    """The read loop and the HTTP server around one opened Capture; `stop()` ends both."""
+    """The read loop and the HTTP front end around one opened Capture; `stop()` ends both."""
 
     def __init__(self, capture: Capture, process: Process, host: str = "127.0.0.1", port: int = 8000,
-                 pace: float | None = None, stall_s: float = STALL_S, watchdog_s: float = WATCHDOG_S):
+                 pace: float | None = None, stall_s: float = STALL_S, watchdog_s: float = WATCHDOG_S,
+                 limits: Limits = Limits(), access: Access | None = None,
+                 log: Callable[[str], None] | None = None):
         self.stop_event = threading.Event()
-        self.hub = Hub(stall_s)
+        self.hub = Hub(stall_s, limits.max_viewers)
         self.watchdog_s = watchdog_s
+        self.log = log or Log()
+        self.access = access or Access(host)
         try:
-            self.server = Server((host, port), self.hub)
+            self.server = Front((host, port), App(self.hub, self.access), limits, self.log)
         except OSError as exc:
             raise DigitsError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-        self.loop = ReadLoop(capture, process, self.hub, self.stop_event, pace)
-        self._http = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
-                                      name="digits-http", daemon=True)
+        self.loop = ReadLoop(capture, process, self.hub, self.stop_event, pace, self.log)
+        self._http = threading.Thread(target=self.server.serve_forever, name="digits-http", daemon=True)
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
+        host, port = self.server.address[:2]
         return f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
 
     def start(self) -> LiveView:
@@ -308,9 +330,10 @@ class LiveView:
         """Within a second: viewers let go, the listening socket closed, the camera released."""
         self.stop_event.set()
         self.hub.close()
+        self.server.shutdown()
         if self._http.is_alive():
-            self.server.shutdown()
-        self.server.server_close()
+            self._http.join(timeout=2.0)
+        self.server.close()
         if self.loop.is_alive():
             self.loop.join(timeout=2.0)
         if not self.loop.is_alive():  # a read stuck in a driver: the device is freed at exit
@@ -328,12 +351,17 @@ def reader_process(reader) -> Process:
     from digits.edge.core.reader import to_json
     from digits.edge.overlay import draw
 
-    def process(frame, index: int, fps: float) -> tuple[dict, np.ndarray]:
+    def process(frame: Frame, index: int, fps: float) -> tuple[dict, np.ndarray]:
         result = reader.read(frame.image)
-        return (to_json(result, image=frame.name, frame=index, decode_ms=frame.decode_ms),
+        return (to_json(result, image=public_name(frame.name), frame=index, decode_ms=frame.decode_ms),
                 draw(frame.image, result, fps))
 
     return process
+
+
+def public_name(name: str) -> str:
+    """What a client may see of a frame's source: a file's name without its folders."""
+    return name if name.startswith(("camera:", "picamera2")) else display(Path(name).name)
 
 
 def run_until_stopped(view: LiveView, announce: Callable[[str], None] = lambda url: None) -> None:
@@ -363,50 +391,3 @@ def run_until_stopped(view: LiveView, announce: Callable[[str], None] = lambda u
         raise DigitsError(f"the read loop failed: {type(error).__name__}: {error}") from error
 
 
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>digits</title>
-<style>
-  body { margin: 0; background: #111; color: #eee; font: 16px/1.4 system-ui, sans-serif;
-         display: flex; flex-wrap: wrap; align-items: flex-start; }
-  #view { display: block; max-width: 100%; background: #000; }
-  aside { padding: 12px 20px; min-width: 14em; }
-  #numbers { font-size: 2.4em; font-weight: 600; margin: 0.2em 0; word-break: break-all; }
-  #status.lost, #status.failed { color: #ff5a4f; font-weight: 600; }
-  .dim { color: #999; }
-</style></head>
-<body>
-<img id="view" src="/stream.mjpg" alt="live view of the camera with the digits read">
-<aside>
-  <div id="status" class="dim">starting...</div>
-  <div id="numbers">-</div>
-  <div><span id="fps">-</span> <span class="dim">FPS</span></div>
-  <div class="dim" id="detail"></div>
-</aside>
-<script>
-const $ = (id) => document.getElementById(id);
-const shown = (n) => (typeof n === "object" && n !== null)
-  ? (n.text ?? n.value ?? JSON.stringify(n)) : String(n);
-async function poll() {
-  try {
-    const r = await fetch("/api/latest", {cache: "no-store"});
-    const j = await r.json();
-    const cam = j.camera || {};
-    const state = cam.state || "starting";
-    $("status").textContent = state === "lost" ? "camera lost - retrying" : state === "live" ? "live" : state;
-    $("status").className = state === "live" ? "dim" : state;
-    const numbers = j.numbers || [];
-    $("numbers").textContent = numbers.length ? numbers.map(shown).join("  ") : "-";
-    $("fps").textContent = (cam.fps ?? 0).toFixed(1);
-    $("detail").textContent = (cam.detail || "") + (cam.viewers ? "  viewers: " + cam.viewers : "");
-  } catch (e) {
-    $("status").textContent = "server unreachable";
-    $("status").className = "lost";
-  }
-  setTimeout(poll, 500);
-}
-poll();
-</script>
-</body></html>
-"""
