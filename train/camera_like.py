@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
 from digits.edge.core.ink import ink_map, ink_mask
 from digits.edge.core.preprocess import to_mnist
 
@@ -29,7 +30,12 @@ def photograph(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         alpha = cv2.erode(alpha, kernel)
     pad = side // 3
     alpha = cv2.copyMakeBorder(alpha, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    return on_paper(alpha, height, rng)
 
+
+def on_paper(alpha: np.ndarray, height: int, rng: np.random.Generator) -> np.ndarray:
+    """An ink alpha mask (1 = ink) as a grey uint8 photo: dark ink on light paper, lit unevenly,
+    blurred for a mark `height` pixels tall, noised and JPEG-compressed."""
     paper = rng.uniform(0.7, 0.95)
     ink = rng.uniform(0.05, 0.35)
     page = paper * (1 - alpha) + ink * alpha

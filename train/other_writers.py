@@ -12,9 +12,24 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from digits.edge.core.preprocess import to_mnist
 
 from digits.common.fonts import find_fonts, render_font_digit
+from digits.edge.core.preprocess import to_mnist
+
+# A fixed split of the handwriting fonts by writer: training draws extra digits from the first,
+# evaluation scores only the second (never seen in training or model selection). Each family
+# (all of dkg's, all of Comic Neue's) stays on one side; the six BWHT fonts are six hands.
+TRAIN_FONTS = ("BecauseWeBuild-Regular.otf", "BecauseWeCreate-Regular.otf",
+               "BecauseWeLearn-Regular.otf", "BecauseWeOrganize-Regular.otf", "Delphine.ttf",
+               "Rufscript010.ttf", "ComicNeue-Regular.otf", "ComicNeue-Bold.otf",
+               "ComicNeue-Italic.otf")
+TEST_FONTS = ("dkg.ttf", "dkgBd.ttf", "dkgIt.ttf", "Breip.ttf", "BecauseWeConnect-Regular.otf",
+              "BecauseWeMentor-Regular.otf", "SteveHand.ttf")
+# OpenCV's Hershey faces write training digits too (always there, even without Pillow)
+HERSHEY_DIGIT_FACES = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
+                       cv2.FONT_HERSHEY_SCRIPT_SIMPLEX,
+                       cv2.FONT_HERSHEY_SCRIPT_SIMPLEX | cv2.FONT_ITALIC,
+                       cv2.FONT_HERSHEY_SIMPLEX | cv2.FONT_ITALIC)
 
 
 @dataclass(frozen=True)
@@ -47,9 +62,11 @@ def _vary(alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return to_mnist(alpha)
 
 
-def font_digits(per_digit: int = 20, seed: int = 0) -> FontDigits | None:
-    """`per_digit` variations of each digit in each installed font; None when none is installed."""
-    fonts = find_fonts()
+def font_digits(per_digit: int = 20, seed: int = 0, split: str = "test") -> FontDigits | None:
+    """`per_digit` variations of each digit in each installed font of the split ("test": the
+    held-out fonts, "train", or "all"); None when none is installed."""
+    wanted = {"test": TEST_FONTS, "train": TRAIN_FONTS}.get(split)
+    fonts = [f for f in find_fonts() if wanted is None or f.name in wanted]
     try:
         import PIL  # noqa: F401  (fonts are drawn with Pillow, which the edge extra lacks)
     except ImportError:
@@ -66,3 +83,46 @@ def font_digits(per_digit: int = 20, seed: int = 0) -> FontDigits | None:
                 labels.append(digit)
                 names.append(path.name)
     return FontDigits(np.stack(images).astype(np.float32), np.array(labels), np.array(names))
+
+
+def _hershey_digit(face: int, digit: int, thickness: int) -> np.ndarray:
+    canvas = np.zeros((160, 160), np.uint8)
+    cv2.putText(canvas, str(digit), (40, 120), face, 2.5, 255, thickness, cv2.LINE_AA)
+    canvas = canvas.astype(np.float32) / 255.0
+    rows = np.flatnonzero(canvas.max(axis=1) > 0.1)
+    cols = np.flatnonzero(canvas.max(axis=0) > 0.1)
+    return canvas[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def training_font_digits(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`count` digits (uint8 (n, 28, 28), labels) written by the training fonts and Hershey faces:
+    varied as `font_digits` varies them, half of them photographed and read back."""
+    from digits.train.camera_like import on_paper, read_back
+
+    glyphs: list[tuple[np.ndarray, int]] = []
+    try:
+        import PIL  # noqa: F401
+        fonts = [f for f in find_fonts() if f.name in TRAIN_FONTS]
+    except ImportError:
+        fonts = []
+    for path in fonts:
+        glyphs += [(render_font_digit(path, d), d) for d in range(10)]
+    for face in HERSHEY_DIGIT_FACES:
+        for thickness in (2, 5):
+            glyphs += [(_hershey_digit(face, d, thickness), d) for d in range(10)]
+    rng = np.random.default_rng([seed, 11])
+    images, labels = [], []
+    for i in rng.integers(len(glyphs), size=count):
+        glyph, digit = glyphs[int(i)]
+        image = _vary(glyph, rng)
+        if rng.random() < 0.5:
+            height = int(rng.integers(30, 101))
+            scale = height / glyph.shape[0]
+            alpha = cv2.resize(glyph, (max(1, round(glyph.shape[1] * scale)), height),
+                               interpolation=cv2.INTER_AREA)
+            pad = height // 3
+            alpha = cv2.copyMakeBorder(alpha, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+            image = read_back(on_paper(alpha, height, rng))
+        images.append(np.round(image * 255).astype(np.uint8))
+        labels.append(digit)
+    return np.stack(images), np.array(labels, np.int64)
