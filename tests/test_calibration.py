@@ -1,0 +1,36 @@
+"""Expected calibration error and the temperature."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digits.train.calibration import BINS, ece, fit_temperature, reliability, softmax
+
+
+def test_ece_of_a_perfectly_calibrated_and_an_overconfident_model():
+    # 10 predictions at 0.8 confidence, 8 right: calibrated, ECE 0
+    probs = np.tile([0.8, 0.2], (10, 1))
+    labels = np.array([0] * 8 + [1] * 2)
+    assert ece(probs, labels) == pytest.approx(0.0)
+    # the same confidence, only 5 right: |0.5 - 0.8| = 0.3
+    assert ece(probs, np.array([0] * 5 + [1] * 5)) == pytest.approx(0.3)
+
+
+def test_ece_weights_bins_by_their_counts():
+    probs = np.array([[0.95, 0.05]] * 3 + [[0.55, 0.45]])  # bins 15 and 9 of 15
+    labels = np.array([0, 0, 0, 1])  # top bin all right (gap 0.05), 0.55 bin wrong (gap 0.55)
+    rel = reliability(probs, labels)
+    assert rel.counts.sum() == 4 and len(rel.counts) == BINS
+    assert rel.ece == pytest.approx((3 * 0.05 + 1 * 0.55) / 4)
+
+
+def test_fitted_temperature_undoes_overconfidence():
+    rng = np.random.default_rng(0)
+    true_logits = rng.normal(0, 2, (4000, 11))
+    labels = np.array([rng.choice(11, p=p) for p in softmax(true_logits)])
+    sharpened = true_logits * 3  # an overconfident model: T should come back near 3
+    t = fit_temperature(sharpened, labels)
+    assert t == pytest.approx(3.0, rel=0.1)
+    assert ece(softmax(sharpened / t), labels) < ece(softmax(sharpened), labels)
+    assert (softmax(sharpened / t).argmax(1) == sharpened.argmax(1)).all()  # no answer changes
