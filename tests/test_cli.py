@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from digits.edge.core.shipped import default_model
 
 from digits.cli import main
 from digits.common.errors import DigitsError
 from digits.common.files import atomic_path, write_bytes
+from digits.edge.core.shipped import default_model
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from digits.train import data, idx, safe_pickle
-from digits.train.errors import DataError
 
 from digits.common.errors import UsageError
+from digits.train import data, idx, safe_pickle
+from digits.train.errors import DataError
 
 
 def test_verified_arrays_rebuild_the_canonical_idx_files(mnist):

@@ -6,10 +6,10 @@ import hashlib
 
 import numpy as np
 import pytest
-from digits.edge.core.interpreter import Classifier
-from digits.edge.core.shipped import MODELS_DIR
 
 from digits.common.card import CARD_NAME, VARIANTS, ModelCard
+from digits.edge.core.interpreter import Classifier
+from digits.edge.core.shipped import MODELS_DIR
 
 CARD = ModelCard.load(MODELS_DIR / CARD_NAME)
 

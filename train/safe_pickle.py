@@ -6,6 +6,7 @@ import io
 import pickle
 
 import numpy as np
+
 from digits.train.errors import DataError
 
 NUMPY_2 = int(np.__version__.split(".")[0]) >= 2
