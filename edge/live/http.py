@@ -13,9 +13,10 @@ and at most `max_header_bytes` each, never a thread, and /healthz is answered wh
     Limits.max_header_bytes  request line and headers together: 414 / 431 past it
     Limits.backlog           the kernel's queue of connections not yet accepted
 
-At the descriptor limit, accepting fails with EMFILE: a spare descriptor kept for that
-moment is given up to accept and close the waiting connection, and the listener is paused
-briefly, so the loop never spins. One line per request and per error goes to stderr
+The connection cap is lowered to fit RLIMIT_NOFILE. Should accepting still fail with EMFILE,
+the longest-waiting connection is evicted to make room; with none to evict, a spare
+descriptor kept for that moment is given up to accept and refuse the newcomer, and the
+listener rests briefly: the loop never spins. One line per request and per error goes to stderr
 (journald under systemd), at most `LOG_RATE` a second; the rest are counted and reported.
 """
 
@@ -39,7 +40,7 @@ LOG_RATE = 20.0  # lines a second, sustained ...
 LOG_BURST = 200  # ... after a burst of this many
 FD_RESERVE = 24  # descriptors kept free for the camera, the model, logs and the spare
 PAUSE_S = 0.1  # the listener rests this long when no descriptor is left to accept with
-ACCEPTS_PER_ROUND = 64  # a flood of connections cannot starve the ones already in
+ACCEPTS_PER_ROUND = 64  # a flood of connections cannot starve (or evict unread) the ones already in
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,9 @@ class Front:
                 timeout = min([c.deadline for c in self._conns.values()] + [now + 0.5]) - now
                 if not listening:
                     timeout = min(timeout, self._paused_until - now)
-                for key, events in sel.select(max(0.0, timeout)):
+                ready = sel.select(max(0.0, timeout))
+                ready.sort(key=lambda item: item[0].data == "listen")  # requests in before newcomers
+                for key, events in ready:
                     if key.data == "wake":
                         return
                     if key.data == "listen":
@@ -223,13 +226,16 @@ class Front:
 
     def _accept(self) -> bool:
         """Accept what is waiting; False when the listener must rest (no descriptor left)."""
-        for _ in range(ACCEPTS_PER_ROUND):
+        for _ in range(max(1, min(ACCEPTS_PER_ROUND, self.max_pending // 2))):  # each one read once
             try:
                 sock, addr = self._listener.accept()
             except BlockingIOError:
                 return True
             except OSError as exc:
                 if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    if self._conns:  # the longest-waiting connection gives up its descriptor
+                        self._evict(min(self._conns.values(), key=lambda c: c.born))
+                        continue
                     self._refuse_one()
                     self._paused_until = time.monotonic() + PAUSE_S
                     return False
