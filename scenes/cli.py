@@ -25,8 +25,17 @@ from digits.common.cli import CONTEXT
               help="Interpreter threads (1: the per-core latency the goals are set in).")
 @click.option("--no-fonts", is_flag=True, help="MNIST writers only, even if fonts are installed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the table as one JSON object.")
-def scenes(count, levels, seed, out, model, threads, no_fonts, as_json) -> None:
-    """Score the reader on generated photos of handwritten numbers.
+@click.option("--real", "real", type=click.Path(path_type=Path), default=None,
+              help="Score real photos instead: a folder with manifest.json (scenes/real) or a manifest.")
+@click.option("--fetch-real", is_flag=True,
+              help="With --real: first download the photos that are not committed into the cache "
+                   "(checked by SHA-256). The only network use of this command.")
+@click.option("--details", is_flag=True, help="With --real: one line per photo, what was missed.")
+@click.option("--save-overlay", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="With --real: write each photo's overlay here.")
+def scenes(count, levels, seed, out, model, threads, no_fonts, as_json, real, fetch_real, details,
+           save_overlay) -> None:
+    """Score the reader on generated photos of handwritten numbers, or on real ones (--real).
 
     \b
     Digits from MNIST training writers and from the handwriting fonts of Debian's
@@ -35,6 +44,12 @@ def scenes(count, levels, seed, out, model, threads, no_fonts, as_json) -> None:
     right when a read box overlaps it with IoU >= 0.5 and the label agrees; a number is
     exact when its text is. Latency is the reader's total per 640x480 frame.
     """
+    if real is not None:
+        from digits.scenes.real_cli import score_real
+
+        score_real(real, model=model, threads=threads, fetch=fetch_real, details=details,
+                   save_overlay=save_overlay, as_json=as_json)
+        return
     import cv2
     import numpy as np
 

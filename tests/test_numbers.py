@@ -66,3 +66,21 @@ def test_confidence_is_the_product_and_union_covers_all():
     assert number_confidence([0.9, 0.5]) == pytest.approx(0.45)
     assert number_confidence([]) == 1.0
     assert union([(10, 10, 5, 5), (20, 0, 5, 30)]) == (10, 0, 15, 30)
+
+
+def test_a_regularly_spaced_line_is_one_number():
+    """A phone number written with a digit's height between digits stays one number."""
+    spaced = row(20, 100, 40, [25] * 7, gap=40)
+    assert group(spaced) == [list(range(7))]
+
+
+def test_regular_but_very_wide_spacing_is_separate_numbers():
+    """Digits three heights apart (a grid of single digits) are numbers of their own."""
+    apart = row(20, 100, 40, [25] * 3, gap=120)
+    assert group(apart) == [[0], [1], [2]]
+
+
+def test_one_wider_gap_in_a_spaced_line_still_separates():
+    left = row(20, 100, 40, [25] * 3, gap=30)
+    right = row(20 + 3 * 25 + 2 * 30 + 90, 100, 40, [25] * 3, gap=30)
+    assert group(left + right) == [[0, 1, 2], [3, 4, 5]]

@@ -7,15 +7,18 @@ import numpy as np
 
 
 def remove_lines(mask: np.ndarray, min_len_x: int, min_len_y: int,
-                 faint: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+                 faint: np.ndarray | None = None, max_thick: int = 0,
+                 span: float = 0.8) -> tuple[np.ndarray, int]:
     """Take long straight horizontal and vertical runs (ruled paper, graph paper) out of `mask`.
 
     A line is ink that holds a straight run longer than any digit stroke; the mask is first
     thickened across the run's direction so slightly tilted lines still hold such a run.
     Lines are looked for in `faint` (a lower threshold than `mask`, default `mask` itself):
     a printed rule is often fainter than the ink and broken at the mask's threshold, but it
-    is continuous at a lower one. The strokes that crossed a line are re-joined by closing
-    across it. Returns the new mask and how many of its pixels were removed.
+    is continuous at a lower one. A run thicker than `max_thick` (0: no limit) is a marker's
+    stroke in a close-up, a 7's bar, not a rule, unless it spans `span` of the frame (a
+    table's rule, a page's edge). The strokes that crossed a line are re-joined
+    by closing across it. Returns the new mask and how many of its pixels were removed.
     """
     out = mask.copy()
     search = mask if faint is None else faint
@@ -31,6 +34,8 @@ def remove_lines(mask: np.ndarray, min_len_x: int, min_len_y: int,
         thick_k = (1, 5) if axis == 1 else (5, 1)  # (width, height) for OpenCV
         thick = cv2.dilate(search, cv2.getStructuringElement(cv2.MORPH_RECT, thick_k))
         band = line_band(thick, length, axis)
+        if band.size and max_thick:
+            band = thin_only(band, axis, max_thick + thick_k[axis] - 1, span=int(span * mask.shape[1 - axis]))
         if not band.size:
             continue
         line = cv2.bitwise_and(out, band)
@@ -61,3 +66,15 @@ def line_band(thick: np.ndarray, length: int, axis: int) -> np.ndarray:
         return small[:0]
     band = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
     return cv2.bitwise_and(band, thick)
+
+
+def thin_only(band: np.ndarray, axis: int, max_thick: int, span: int) -> np.ndarray:
+    """The runs of `band` no thicker, on average across `axis`, than `max_thick` pixels, and
+    those of any thickness at least `span` long (a table's rule, the edge of a page)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
+    along = stats[:, cv2.CC_STAT_WIDTH if axis == 1 else cv2.CC_STAT_HEIGHT]
+    thin = stats[:, cv2.CC_STAT_AREA] <= max_thick * np.maximum(along, 1)
+    keep = (thin | (along >= span)).astype(np.uint8)
+    keep[0] = 0
+    band = keep[labels]
+    return band if cv2.countNonZero(band) else band[:0]

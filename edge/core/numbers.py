@@ -6,7 +6,9 @@ alike, and the gap between them is under `MAX_GAP` of the taller one's height. H
 spaces the digits of one number well under a digit's height, and separate numbers by more;
 heights rather than widths set the scale because a "1" is narrow but as tall as any digit.
 Links are made closest-first, each digit with at most one neighbour on each side, so a digit
-between two candidates joins the nearer.
+between two candidates joins the nearer. A line whose digits are all spaced alike, wider than
+that but under `WIDE_GAP` heights (a phone number written with gaps, a number spelt out
+digit by digit), is one number: regular spacing says so, where one wider gap says two.
 
 A number's confidence is the product of its digits' confidences: the chance, if the digits'
 errors are independent, that every digit is right, which is what "the number is right"
@@ -28,6 +30,8 @@ MIN_ROW_OVERLAP = 0.5  # fraction of the shorter digit's height the two rows mus
 MAX_HEIGHT_RATIO = 1.8  # taller / shorter
 MAX_GAP = 0.75  # largest horizontal gap, as a fraction of the taller digit's height
 MAX_OVERLAP = 0.5  # digits may overlap sideways by this fraction of the narrower's width
+WIDE_GAP = 1.6  # a line spaced regularly is one number while its gaps stay under this many heights
+REGULAR = 1.6  # ... and its widest gap is at most this times its median gap
 
 
 def neighbours(a: Box, b: Box) -> float | None:
@@ -79,7 +83,45 @@ def group(boxes: Sequence[Box]) -> list[list[int]]:
             chain.append(right[chain[-1]])
         numbers.append(chain)
 
-    return reading_order([union(boxes[i] for i in chain) for chain in numbers], numbers)
+    numbers = reading_order([union(boxes[i] for i in chain) for chain in numbers], numbers)
+    return join_regular(boxes, numbers)
+
+
+def join_regular(boxes: Sequence[Box], numbers: list[list[int]]) -> list[list[int]]:
+    """Numbers in reading order; each line of them that is regularly spaced made one number."""
+    out: list[list[int]] = []
+    line: list[list[int]] = []
+
+    def flush() -> None:
+        if len(line) > 1 and _regular([boxes[i] for chain in line for i in chain]):
+            out.append([i for chain in line for i in chain])
+        else:
+            out.extend(line)
+        line.clear()
+
+    for chain in numbers:
+        if line and not _same_line(union(boxes[i] for i in line[-1]), union(boxes[i] for i in chain)):
+            flush()
+        line.append(chain)
+    flush()
+    return out
+
+
+def _same_line(left: Box, right: Box) -> bool:
+    rows = min(left[1] + left[3], right[1] + right[3]) - max(left[1], right[1])
+    return right[0] >= left[0] + left[2] and rows >= MIN_ROW_OVERLAP * min(left[3], right[3])
+
+
+def _regular(digits: list[Box]) -> bool:
+    """Digits (left to right) spaced alike, and no gap over WIDE_GAP heights."""
+    if len(digits) < 3:
+        return False
+    heights = sorted(b[3] for b in digits)
+    height = heights[len(heights) // 2]
+    gaps = sorted(b[0] - (a[0] + a[2]) for a, b in zip(digits, digits[1:]))
+    median = max(gaps[(len(gaps) - 1) // 2], 0.2 * height)
+    return gaps[-1] <= WIDE_GAP * height and gaps[-1] <= REGULAR * median and \
+        max(heights) <= MAX_HEIGHT_RATIO * min(heights)
 
 
 def reading_order(boxes: list[Box], items: list) -> list:

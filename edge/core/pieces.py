@@ -38,12 +38,16 @@ def find_pieces(components, strong: np.ndarray, min_side: int,
     return pieces, labels
 
 
-def join_pieces(pieces: list[Piece], min_h: float = 0.0, cfg: SegmentConfig = DEFAULT) -> list[list[Piece]]:
+def join_pieces(pieces: list[Piece], min_h: float = 0.0, cfg: SegmentConfig = DEFAULT,
+                text_h: float = 0.0) -> list[list[Piece]]:
     """Group pieces that sit one above another in the same column: parts of one digit.
 
     Digits in a number sit side by side, so pieces that share most of their columns and are
     close vertically are one digit broken apart (a 5's hat, a faint join in a 4 or an 8).
+    Two pieces that are each as tall as the writing (`text_h`, the typical piece) are two
+    digits in a column, one per row, however close the rows.
     """
+    whole = cfg.whole_digit * text_h
     n = len(pieces)
     parent = list(range(n))
 
@@ -63,6 +67,8 @@ def join_pieces(pieces: list[Piece], min_h: float = 0.0, cfg: SegmentConfig = DE
             overlap = min(ax + aw, bx + bw) - max(ax, bx)
             gap = max(ay, by) - min(ay + ah, by + bh)  # negative when the rows overlap
             tall = max(ah, bh)
+            if text_h and min(ah, bh) >= whole:
+                continue
             if overlap >= cfg.column_overlap * min(aw, bw) and gap <= cfg.column_gap * tall:
                 small, big = (a, b) if pieces[a].area < pieces[b].area else (b, a)
                 # a small piece may join a bigger one; two big side-by-side ones are two digits
@@ -72,7 +78,7 @@ def join_pieces(pieces: list[Piece], min_h: float = 0.0, cfg: SegmentConfig = DE
     groups: dict[int, list[Piece]] = {}
     for i in range(n):
         groups.setdefault(find(i), []).append(pieces[i])
-    return join_broken(attach_fragments(list(groups.values()), min_h, cfg), cfg)
+    return join_broken(attach_fragments(list(groups.values()), min_h, cfg), cfg, text_h)
 
 
 def attach_fragments(groups: list[list[Piece]], min_h: float = 0.0,
@@ -111,13 +117,16 @@ def attach_fragments(groups: list[list[Piece]], min_h: float = 0.0,
     return list(merged.values())
 
 
-def join_broken(groups: list[list[Piece]], cfg: SegmentConfig = DEFAULT) -> list[list[Piece]]:
+def join_broken(groups: list[list[Piece]], cfg: SegmentConfig = DEFAULT,
+                text_h: float = 0.0) -> list[list[Piece]]:
     """Join neighbouring groups whose union is still shaped like one digit: a fine or faint
     stroke broken in two side by side (an open 4, a 2's base apart from its hook).
 
     Two digits side by side make a union wider than a digit (w > broken_width h), so they
-    stay apart; so do two tall strokes side by side (a "11"), each nearly the union's height.
+    stay apart; so do two tall strokes side by side (a "11"), each nearly the union's height,
+    and two groups each as tall as the writing (`text_h`) one above the other: two rows.
     """
+    whole = cfg.whole_digit * text_h if text_h else float("inf")
     boxes = [group_box(g) for g in groups]
     merged = True
     while merged and len(groups) > 1:
@@ -133,7 +142,7 @@ def join_broken(groups: list[list[Piece]], cfg: SegmentConfig = DEFAULT) -> list
                 uw, uh = max(ax + aw, bx + bw) - ux, max(ay + ah, by + bh) - uy
                 union = (ux, uy, uw, uh)
                 gap = max(bx - (ax + aw), ax - (bx + bw), by - (ay + ah), ay - (by + bh))
-                both_tall = min(ah, bh) >= 0.7 * uh
+                both_tall = min(ah, bh) >= 0.7 * uh or min(ah, bh) >= whole
                 substantial = min(ah, bh) >= 0.3 * uh  # not a speck or a rule's leftover
                 one_shape = uw <= cfg.broken_width * uh and gap <= cfg.broken_gap * uh
                 if one_shape and substantial and not both_tall:

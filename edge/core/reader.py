@@ -6,8 +6,10 @@ segment (`segment`) -> the 28x28 contract (`preprocess`) -> one invoke for every
 A blob whose shape suggests touching digits is classified both whole and cut into parts, in
 the same invoke. The cut is kept when the blob is too wide to be one digit (TOO_WIDE), when
 it is wider than 95 % of digits and every part reads surely while the whole does not, or
-when the whole reads poorly and every part better. Digits the model is unsure of (below
-`min_confidence`) are dropped.
+when the whole reads poorly and every part better. A blob whose answer is "not a digit" (the
+model's eleventh output) is dropped, and so are digits the model is unsure of (below
+`min_confidence`). A ten-output model has no such answer: the reader then keeps every blob
+and says so once on stderr.
 
 API:
     reader = Reader(model=None, backend="auto", threads=None, xnnpack=True,
@@ -24,6 +26,7 @@ API:
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +89,9 @@ class Reader:
                              "or pass --model)")
         self.classifier = Classifier(path, backend=backend, threads=threads, xnnpack=xnnpack,
                                      exact_batch=True)
+        self.reject = self.classifier.reject_class
+        if self.reject is None:
+            _say_once(f"note: {path.name} has no \"not a digit\" output; every blob is read as a digit")
         self.min_confidence = min_confidence
         self.segment_config = segment_config
 
@@ -131,7 +137,7 @@ class Reader:
                 reads.extend(_read(p.box, pr) for p, pr in zip(blob.parts, parts))
             else:
                 reads.append(_read(blob.box, whole))
-        return sorted((r for r in reads if r.confidence >= self.min_confidence),
+        return sorted((r for r in reads if r.label != self.reject and r.confidence >= self.min_confidence),
                       key=lambda r: (r.box[0], r.box[1]))
 
 
@@ -142,11 +148,20 @@ def _prefer_parts(blob: Blob, whole: np.ndarray, parts: np.ndarray) -> bool:
     x, y, w, h = blob.box
     if w > TOO_WIDE * h:
         return True
-    whole_conf = float(whole.max())
-    worst_part = float(parts.max(axis=1).min())
+    whole_conf = float(whole[:10].max())  # as a digit: "not a digit" may mean "two digits"
+    worst_part = float(parts[:, :10].max(axis=1).min())
     if w > WIDE * h and worst_part >= SURE and whole_conf < SURE:
         return True  # wider than 95 % of single digits, and every part reads surely
     return whole_conf < CONFIDENT and worst_part > max(whole_conf, CONFIDENT)
+
+
+_SAID: set[str] = set()
+
+
+def _say_once(message: str) -> None:
+    if message not in _SAID:
+        _SAID.add(message)
+        print(message, file=sys.stderr)
 
 
 def _read(box: Box, probs: np.ndarray) -> DigitRead:

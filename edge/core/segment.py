@@ -44,6 +44,7 @@ from digits.edge.core.blob import Blob, Box, Segmentation
 from digits.edge.core.crops import cut_parts, full_res_blob
 from digits.edge.core.ink import ink_map
 from digits.edge.core.lines import remove_lines
+from digits.edge.core.page import find_page, paint_outside
 from digits.edge.core.pieces import find_pieces, group_box, join_pieces
 from digits.edge.core.tuning import DEFAULT, SegmentConfig
 from digits.edge.errors import ImageError
@@ -128,13 +129,14 @@ def choose_polarity(gray: np.ndarray, window: int = 31) -> str:
     return "light" if lighter > 1.5 * darker else "dark"
 
 
-def stroke_px_for(height: int, max_height: float = DEFAULT.max_height) -> int:
+def stroke_px_for(height: int, digit: float = DEFAULT.paper_digit) -> int:
     """Half the widest stroke the paper estimate must close over, at the working size.
 
-    The biggest digit looked for is `max_height` of the frame, and its stroke is at most a
-    sixth of its height; the closing's kernel (2 s + 1 pixels) spans that sixth.
+    A digit `digit` of the frame's height has strokes of at most a sixth of its height; the
+    closing's kernel (2 s + 1 pixels) spans that sixth. Bigger digits' strokes are wider than
+    the kernel, but they are found all the same: their edges are ink against the paper.
     """
-    return max(3, int(round(height * max_height / 12)))
+    return max(3, int(round(height * digit / 12)))
 
 
 def binarise(ink: np.ndarray, floor: float, cap: float = 1.0,
@@ -173,10 +175,35 @@ def plausible(box: Box, area: int, min_h: float, max_h: float, frame_w: int,
 def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segmentation:
     """Find the blobs of ink in a BGR (or grey) frame that may be digits."""
     full = to_gray(frame)
+    sheet = find_page(full, config)
+    if sheet is not None:  # a sheet on a desk: the desk and the sheet's edge are not ink
+        full = paint_outside(full, sheet)
     factor = pool_factor(full.shape[1], config.work_width)
+    seg, text_px = _segment_at(full, factor, config)
+    if factor > 1 and 0 < text_px < config.zoom_below:
+        # the writing is small at the working size (a whole page, a phone photo): look closer
+        closest = pool_factor(full.shape[1], config.max_work_width)
+        finer = max(1, int(factor * text_px / config.zoom_to), closest)
+        if finer < factor:
+            seg, _ = _segment_at(full, finer, config)
+    return seg
+
+
+def text_height(pieces: list, min_px: float) -> float:
+    """The typical height of the writing at the working size: the height of the piece that
+    holds the median pixel of ink, so specks of dust, many but small, do not set it."""
+    sized = sorted((p.box[3], p.area) for p in pieces if p.box[3] >= min_px)
+    if len(sized) < 3:
+        return 0.0
+    areas = np.cumsum([a for _, a in sized])
+    return float(sized[int(np.searchsorted(areas, areas[-1] / 2))][0])
+
+
+def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[Segmentation, float]:
+    """The segmenter at one working size, and the height of the writing it saw there."""
     scale = 1.0 / factor
     if min(full.shape) < config.min_side * factor:  # a sliver cannot hold a digit
-        return Segmentation([], "dark", 0.0, scale, 0, 0)
+        return Segmentation([], "dark", 0.0, scale, 0, 0), 0.0
     polarity = config.polarity
     if polarity not in ("dark", "light"):  # a vote: a coarse thumbnail has plenty of pixels
         step = 2 * factor if min(full.shape) >= 4 * config.min_side * factor else factor
@@ -185,24 +212,28 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
     noisy = noise_level(full) >= config.noisy
     gray = shrink(full, factor, dark, noisy=noisy)
     h, w = gray.shape
-    ink, paper = ink_map(gray, dark_ink=dark, stroke_px=stroke_px_for(h, config.max_height))
+    ink, paper = ink_map(gray, dark_ink=dark, stroke_px=stroke_px_for(h, config.paper_digit))
     strong, weak, level = binarise(ink, config.ink_floor, cap=1.0 if noisy else config.otsu_cap,
                                    weak_fraction=config.weak)
 
-    min_h = max(4.0, config.min_height * h)
+    min_h = max(config.min_px, config.min_height * h)
     max_h = config.max_height * h
     removed = 0
     # lines are only looked for when something is long enough to be one: most frames skip it
     longest_x, longest_y = int(config.line_x * w), int(config.line_y * h)
     faint = (ink > level // 2).view(np.uint8)
-    weak, removed = remove_lines(weak, longest_x, longest_y, faint)
+    weak, removed = remove_lines(weak, longest_x, longest_y, faint,
+                                 max_thick=max(2, int(config.line_thickness * h)))
     if removed:
         strong = cv2.bitwise_and(strong, weak)
     cc = cv2.connectedComponentsWithStats(weak, connectivity=8, ltype=cv2.CV_16U)
 
     pieces, labels = find_pieces(cc, strong, max(2, int(min_h / 3)), config.max_pieces)
     blobs: list[Blob] = []
-    groups = sorted(((group_box(g), g) for g in join_pieces(pieces, min_h, config)), key=lambda bg: bg[0][0])
+    text_px = text_height(pieces, config.min_px)
+    min_h = max(min_h, config.text_share * text_px)  # the writing's own size sets the smallest digit
+    joined = join_pieces(pieces, min_h, config, text_px)
+    groups = sorted(((group_box(g), g) for g in joined), key=lambda bg: bg[0][0])
     for box, group in groups:
         area = sum(p.area for p in group)
         if not plausible(box, area, min_h, max_h, w, config):
@@ -222,4 +253,4 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
         blobs.append(blob)
         if len(blobs) >= config.max_blobs:
             break
-    return Segmentation(blobs, polarity, level / 255.0, scale, removed, len(pieces))
+    return Segmentation(blobs, polarity, level / 255.0, scale, removed, len(pieces)), text_px

@@ -15,22 +15,37 @@ class SegmentConfig:
     work_width: int = 320  # frames wider than this are searched at this width
     polarity: str = "auto"  # "dark" ink on light paper, "light" ink on a dark board, or "auto"
     ink_floor: float = 0.14  # least ink strength (fraction of the paper's brightness) counted as ink
-    min_height: float = 0.045  # smallest digit, as a fraction of the frame's height (22 px of 480)
-    max_height: float = 0.7  # largest digit, as a fraction of the frame's height
+    min_height: float = 0.02  # smallest digit, as a fraction of the frame's height (10 px of 480) ...
+    min_px: float = 4.0  # ... and in working pixels, whatever the frame ...
+    text_share: float = 0.3  # ... and of the writing's typical height (dust is smaller than the digits)
+    zoom_below: float = 12.0  # writing under this many working pixels tall is looked at again, closer ...
+    zoom_to: float = 20.0  # ... at the working size that makes it about this tall
+    max_work_width: int = 1600  # the closest look: frames are never searched wider than this
+    max_height: float = 0.98  # largest digit, as a fraction of the frame's height: close-ups fill it
     max_pieces: int = 400  # a frame with more pieces than this is noise: keep the largest
     max_blobs: int = 64  # at most this many blobs go to the classifier
+    # --- the sheet on a desk
+    page_min: float = 0.08  # a sheet covers at least this share of the frame ...
+    page_max: float = 0.9  # ... and at most this (more is a frame of paper)
+    page_convexity: float = 0.85  # of its convex hull a sheet fills at least this
+    page_contrast: float = 0.35  # the surround is at most this bright, relative to the paper
+    page_margin: float = 0.02  # of the frame's shorter side kept off the sheet's edge
+    page_grain: float = 0.04  # grain (mean local deviation) above this share of the paper level is no paper
     # --- reading the ink
     min_side: int = 8  # frames smaller than this many working pixels hold no digit
     noisy: float = 2.0  # sensor noise (grey levels) above which blocks are averaged, not min-pooled
+    paper_digit: float = 0.7  # the paper level closes over the strokes of a digit this tall (of the height)
     polarity_window: int = 15  # working pixels of the local mean that ink is told apart from
     weak: float = 0.75  # the hysteresis low threshold, as a fraction of the strong one
     otsu_cap: float = 0.22  # ink this strong is ink whatever Otsu says: bold pens must not hide fine ones
     # --- ruled and graph-paper lines
     line_x: float = 0.25  # a horizontal run this fraction of the frame's width is a line, not a stroke
     line_y: float = 0.45  # a vertical run this fraction of the frame's height is a line
+    line_thickness: float = 0.02  # ... no thicker than this (of the height): a rule, not a marker's stroke
     # --- pieces into digits
     column_overlap: float = 0.6  # pieces sharing this much of the narrower's columns are one digit ...
     column_gap: float = 0.25  # ... when no further apart vertically than this of the taller
+    whole_digit: float = 0.7  # ... unless both are this tall for the writing: two rows, not one digit
     fragment: float = 0.5  # a piece under this fraction of a neighbour's height beside it is part of it
     fragment_reach: float = 0.08  # how far beside (of the neighbour's height) a fragment may be
     broken_width: float = 0.9  # pieces whose union is at most this wide for its height may be one digit

@@ -1,0 +1,211 @@
+"""What real photos showed, each as a frame built to show it: a sheet on a dark desk, a close-up,
+small writing on a big photo, rows close together; and the real-photo scorer and its fetch."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import json
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from digits.common.errors import UsageError
+from digits.edge.core.page import find_page
+from digits.edge.core.reader import Reader
+from digits.edge.core.shipped import default_model
+from digits.scenes.real import RealPhoto, fetch, load_manifest, locate, real_cache_dir, score_photo
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = default_model("int8")
+
+
+@pytest.fixture(scope="module")
+def reader() -> Reader:
+    if not MODEL.is_file():
+        pytest.skip("no shipped model")
+    return Reader(MODEL, threads=1)
+
+
+@pytest.fixture(scope="module")
+def glyphs(mnist) -> dict[int, np.ndarray]:
+    """One clear MNIST test digit per label (white on black, 28x28)."""
+    return {d: mnist.x_test[int(np.flatnonzero(mnist.y_test == d)[7])] for d in range(10)}
+
+
+def write(page: np.ndarray, glyph: np.ndarray, x: int, y: int, height: int, ink: float = 0.85) -> None:
+    """Draw a digit `height` px tall, dark on the grey `page` (float32, 0..255), at (x, y)."""
+    side = int(round(height * 28 / 20))
+    alpha = cv2.resize(glyph, (side, side), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
+    y0, x0 = y - (side - height) // 2, x - (side - height) // 2
+    region = page[y0 : y0 + side, x0 : x0 + side]
+    region -= region * np.clip(alpha, 0, 1)[: region.shape[0], : region.shape[1]] * ink
+
+
+def write_tight(page: np.ndarray, glyph: np.ndarray, x: int, y: int, height: int) -> None:
+    """Draw a digit's tight ink exactly `height` px tall at (x, y): for close-ups."""
+    ys, xs = np.nonzero(glyph > 40)
+    tight = glyph[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32) / 255.0
+    width = int(round(tight.shape[1] * height / tight.shape[0]))
+    alpha = cv2.resize(tight, (width, height), interpolation=cv2.INTER_CUBIC).clip(0, 1)
+    region = page[y : y + height, x : x + width]
+    region -= region * alpha * 0.85
+
+
+def bgr(page: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.clip(page, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+def test_a_sheet_on_a_dark_desk_reads_the_sheet_and_not_the_desk(reader, glyphs):
+    rng = np.random.default_rng(0)
+    desk = cv2.GaussianBlur(rng.normal(45, 18, (480, 640)).astype(np.float32), (0, 0), 1.2)
+    sheet = np.zeros((480, 640), np.uint8)
+    corners = np.array([[150, 110], [520, 80], [545, 380], [170, 410]], np.int32)
+    cv2.fillConvexPoly(sheet, corners, 1)
+    page = np.where(sheet > 0, np.float32(215), desk)
+    for i, d in enumerate((4, 0, 7)):
+        write(page, glyphs[d], 240 + 80 * i, 200, 70)
+    image = bgr(page)
+    assert find_page(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)) is not None
+    result = reader.read(image)
+    assert [n.text for n in result.numbers] == ["407"]
+    inside = cv2.boundingRect(corners)
+    assert all(inside[0] <= d.box[0] and d.box[0] + d.box[2] <= inside[0] + inside[2] for d in result.digits)
+
+
+def test_a_frame_of_paper_has_no_sheet_to_find(glyphs):
+    page = np.full((480, 640), 220, np.float32)
+    write(page, glyphs[3], 300, 200, 80)
+    assert find_page(cv2.cvtColor(bgr(page), cv2.COLOR_BGR2GRAY)) is None
+
+
+def test_a_digit_filling_the_frame_is_read(reader, glyphs):
+    """A close-up: one marker digit nearly as tall as the frame, its bar not taken for a rule."""
+    for digit in (7, 3):
+        page = np.full((480, 520), 225, np.float32)
+        write_tight(page, glyphs[digit], 40, 20, 440)
+        result = reader.read(bgr(page))
+        assert [d.label for d in result.digits] == [digit]
+
+
+def test_small_writing_on_a_big_photo_is_looked_at_closely(reader, glyphs):
+    """Rows of digits 2.5 % of a 12-megapixel-like frame's height: found, not lost as specks."""
+    page = np.full((1800, 2400), 210, np.float32)
+    truth = []
+    for row in range(6):
+        digits = [(row * 3 + k) % 10 for k in range(5)]
+        truth.append("".join(map(str, digits)))
+        for k, d in enumerate(digits):
+            write(page, glyphs[d], 300 + 40 * k + 500 * (row % 2), 200 + 240 * row, 45)
+    result = reader.read(bgr(page))
+    found = sum(n.text in truth for n in result.numbers)
+    assert found >= 5, [n.text for n in result.numbers]
+
+
+def test_rows_close_together_are_not_one_blob(reader, glyphs):
+    """A column of digits, one per row, rows a third of a digit apart: every digit read."""
+    page = np.full((1000, 300), 200, np.float32)
+    for i, d in enumerate((1, 2, 3, 4, 5, 6, 7)):
+        write(page, glyphs[d], 120, 30 + 135 * i, 100)
+    result = reader.read(bgr(page))
+    assert [d.label for d in sorted(result.digits, key=lambda d: d.box[1])] == [1, 2, 3, 4, 5, 6, 7]
+
+
+# --- the real-photo manifest and its scorer --------------------------------------------------
+
+def photo(rows, alt_rows=None, has_digits=True, **kw) -> RealPhoto:
+    return RealPhoto(name=kw.get("name", "p"), repo="o/r", commit="c" * 40, path="a/p.jpg",
+                     sha256=kw.get("sha256", "0" * 64), licence="MIT", committed=kw.get("committed"),
+                     has_digits=has_digits, rows=tuple(tuple(r) for r in rows),
+                     alt_rows=tuple(tuple(r) for r in alt_rows) if alt_rows else None, rotation=0)
+
+
+def read(*numbers: str) -> dict:
+    return {"digits": [{"label": int(c)} for n in numbers for c in n],
+            "numbers": [{"text": n} for n in numbers]}
+
+
+def test_score_counts_digits_as_bags_and_numbers_exactly():
+    score = score_photo(photo([["123", "45"]]), read("12", "3", "45", "9"))
+    assert (score.truth_digits, score.read_digits, score.correct_digits) == (5, 6, 5)
+    assert (score.truth_numbers, score.exact_numbers, score.exact) == (2, 1, False)
+    assert score_photo(photo([["123", "45"]]), read("45", "123")).exact
+
+
+def test_score_takes_the_alternative_grouping_when_it_fits():
+    score = score_photo(photo([["1967", "4899"]], alt_rows=[["19674899"]]), read("19674899"))
+    assert score.exact and score.exact_numbers == 1
+
+
+def test_the_committed_manifest_lists_existing_photos_with_their_truth():
+    folder, photos = load_manifest(ROOT / "scenes" / "real")
+    committed = [p for p in photos if p.committed]
+    assert len({p.repo for p in photos if p.has_digits}) >= 8
+    assert sum(p.has_digits for p in photos) >= 30 and sum(not p.has_digits for p in photos) >= 15
+    for p in committed:
+        assert (folder / p.committed).is_file(), p.committed
+    assert all(p.numbers for p in photos if p.has_digits)
+    assert all(not p.numbers for p in photos if not p.has_digits)
+
+
+def test_a_broken_manifest_is_one_clear_error(tmp_path):
+    bad = tmp_path / "manifest.json"
+    bad.write_text("{not json")
+    with pytest.raises(UsageError, match="not a photo manifest"):
+        load_manifest(tmp_path)
+    with pytest.raises(UsageError, match="no such manifest"):
+        load_manifest(tmp_path / "missing")
+
+
+class _Files(http.server.BaseHTTPRequestHandler):
+    files: dict[str, bytes] = {}
+
+    def do_GET(self):  # noqa: N802 (the standard library's name)
+        body = self.files.get(self.path)
+        self.send_response(200 if body is not None else 404)
+        self.end_headers()
+        self.wfile.write(body or b"")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_fetch_keeps_only_photos_whose_checksum_matches(tmp_path, monkeypatch):
+    good, bad = b"a real photo", b"something else"
+    _Files.files = {"/o/r/" + "c" * 40 + "/a/good.jpg": good, "/o/r/" + "c" * 40 + "/a/bad.jpg": bad}
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Files)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("DIGITS_REAL_BASE", f"http://127.0.0.1:{server.server_address[1]}")
+        photos = [
+            RealPhoto("good", "o/r", "c" * 40, "a/good.jpg", hashlib.sha256(good).hexdigest(), "none",
+                      None, True, (("1",),), None, 0),
+            RealPhoto("bad", "o/r", "c" * 40, "a/bad.jpg", hashlib.sha256(good).hexdigest(), "none",
+                      None, True, (("1",),), None, 0),
+            RealPhoto("gone", "o/r", "c" * 40, "a/gone.jpg", "0" * 64, "none", None, True, (("1",),),
+                      None, 0),
+        ]
+        said: list[str] = []
+        assert fetch(photos, cache_dir=tmp_path, log=said.append) == (1, 2)
+        assert (real_cache_dir(tmp_path) / "good.jpg").read_bytes() == good
+        assert not (real_cache_dir(tmp_path) / "bad.jpg").exists()
+        assert any("wrong SHA-256" in s for s in said) and any("cannot fetch" in s for s in said)
+        assert locate(photos[0], tmp_path, cache_dir=tmp_path) == real_cache_dir(tmp_path) / "good.jpg"
+    finally:
+        server.shutdown()
+
+
+def test_real_photo_scores_do_not_fall_back(reader):
+    """A regression guard on the committed photos (the README has the full table)."""
+    from click.testing import CliRunner
+
+    from digits.cli import main
+
+    done = CliRunner().invoke(main, ["scenes", "--real", str(ROOT / "scenes" / "real"), "--json"])
+    assert done.exit_code == 0, done.output
+    figures = json.loads(done.output.strip().splitlines()[-1])
+    assert figures["photos"] >= 20
+    assert figures["digit_f1"] >= 0.5
