@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from digits.train.metrics import Scores
 
 from digits.common.files import atomic_path, write_text
+from digits.train.metrics import Scores
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,10 @@ def scores_table(scores: Scores, title: str) -> str:
 
 
 def confusion_table(confusion: np.ndarray) -> str:
-    header = "| true \\ predicted | " + " | ".join(str(i) for i in range(10)) + " |"
-    lines = [header, "|---" * 11 + "|"]
+    """Rows: true digit; columns: predicted digit, then ✗ ("not a digit")."""
+    columns = [str(i) for i in range(10)] + ["✗"] * (confusion.shape[1] - 10)
+    header = "| true \\ predicted | " + " | ".join(columns) + " |"
+    lines = [header, "|---" * (len(columns) + 1) + "|"]
     for t in range(10):
         lines.append(f"| **{t}** | " + " | ".join(str(v) for v in confusion[t]) + " |")
     return "\n".join(lines)
@@ -59,13 +61,14 @@ def plot_confusion(confusion: np.ndarray, path: Path, title: str) -> None:
 
     errors = confusion.copy()
     np.fill_diagonal(errors, 0)
-    fig, ax = plt.subplots(figsize=(6, 5))
+    columns = confusion.shape[1]
+    fig, ax = plt.subplots(figsize=(6.5, 5))
     im = ax.imshow(errors, cmap="Reds")
     for t in range(10):
-        for p in range(10):
+        for p in range(columns):
             ax.text(p, t, str(confusion[t, p]), ha="center", va="center", fontsize=7,
                     color="black" if t != p else "tab:blue")
-    ax.set_xticks(range(10))
+    ax.set_xticks(range(columns), [str(i) for i in range(10)] + ["✗"] * (columns - 10))
     ax.set_yticks(range(10))
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
@@ -111,6 +114,35 @@ def plot_history(history: dict[str, list[float]], path: Path) -> None:
         ax.set_xlabel("epoch")
         ax.legend()
         ax.grid(alpha=0.3)
+    _save(fig, path)
+    plt.close(fig)
+
+
+def plot_reliability(curves: dict, path: Path, title: str) -> None:
+    """Reliability diagrams side by side: accuracy against confidence per bin, the diagonal
+    being perfect calibration; bar shade shows how many predictions fall in each bin."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(curves), figsize=(4.2 * len(curves), 4), squeeze=False)
+    for ax, (name, rel) in zip(axes[0], curves.items()):
+        centres = (rel.edges[:-1] + rel.edges[1:]) / 2
+        width = rel.edges[1] - rel.edges[0]
+        filled = rel.counts > 0
+        share = rel.counts / max(1, rel.counts.sum())
+        ax.bar(centres[filled], np.nan_to_num(rel.accuracy)[filled], width=width * 0.95,
+               color=plt.cm.Blues(0.3 + 0.7 * np.sqrt(share[filled])), edgecolor="tab:blue",
+               label="accuracy")
+        ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect")
+        ax.plot(rel.confidence[filled], np.nan_to_num(rel.accuracy)[filled], "o", color="tab:red",
+                ms=3, label="(confidence, accuracy)")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("confidence (top probability)")
+        ax.set_ylabel("accuracy")
+        ax.set_title(f"{name}: ECE {rel.ece:.2%} (n={int(rel.counts.sum()):,})", fontsize=9)
+        ax.legend(fontsize=7, loc="upper left")
+        ax.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=10)
     _save(fig, path)
     plt.close(fig)
 
