@@ -25,6 +25,8 @@ class AugmentConfig:
     p_blur: float = 0.20  # focus and motion blur
     p_noise: float = 0.20  # sensor noise left after binarisation
     noise_std: float = 0.08
+    p_elastic: float = 0.5  # other writers: a smooth random displacement of the strokes
+    elastic_px: float = 1.0  # std of the displacement at the 5x5 control points, in pixels
 
 
 def _affine_transforms(n: tf.Tensor, cfg: AugmentConfig) -> tf.Tensor:
@@ -54,9 +56,34 @@ def _where_per_image(mask: tf.Tensor, a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
     return tf.where(mask[:, None, None, None], a, b)
 
 
+def _elastic(images: tf.Tensor, cfg: AugmentConfig) -> tf.Tensor:
+    """Elastic distortion (Simard et al. 2003) made cheap: a displacement field drawn on a 5x5
+    grid, upsampled to 28x28 and sampled bilinearly with one batched gather."""
+    n = tf.shape(images)[0]
+    coarse = tf.random.normal([n, 5, 5, 2], stddev=cfg.elastic_px)
+    field = tf.image.resize(coarse, [28, 28], method="bicubic")
+    grid_y, grid_x = tf.meshgrid(tf.range(28.0), tf.range(28.0), indexing="ij")
+    sy, sx = grid_y[None] + field[..., 0], grid_x[None] + field[..., 1]
+    y0, x0 = tf.floor(sy), tf.floor(sx)
+    wy, wx = sy - y0, sx - x0
+    flat = tf.reshape(tf.pad(images[..., 0], [[0, 0], [1, 1], [1, 1]]), [n, 30 * 30])
+
+    def at(yy: tf.Tensor, xx: tf.Tensor) -> tf.Tensor:  # outside the field reads the zero border
+        yy = tf.clip_by_value(tf.cast(yy, tf.int32) + 1, 0, 29)
+        xx = tf.clip_by_value(tf.cast(xx, tf.int32) + 1, 0, 29)
+        index = tf.reshape(yy * 30 + xx, [n, 28 * 28])
+        return tf.reshape(tf.gather(flat, index, batch_dims=1), [n, 28, 28])
+
+    out = ((1 - wy) * (1 - wx) * at(y0, x0) + (1 - wy) * wx * at(y0, x0 + 1)
+           + wy * (1 - wx) * at(y0 + 1, x0) + wy * wx * at(y0 + 1, x0 + 1))
+    return out[..., None]
+
+
 def augment_batch(images: tf.Tensor, cfg: AugmentConfig = AugmentConfig()) -> tf.Tensor:
     """A camera-ready variation of every image in the batch."""
     n = tf.shape(images)[0]
+    if cfg.p_elastic > 0:
+        images = _where_per_image(tf.random.uniform([n]) < cfg.p_elastic, _elastic(images, cfg), images)
     x = tf.raw_ops.ImageProjectiveTransformV3(
         images=images, transforms=_affine_transforms(n, cfg), output_shape=[28, 28],
         fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT",

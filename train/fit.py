@@ -1,7 +1,11 @@
-"""Training: verified MNIST -> augmented tf.data -> CNN -> best-on-validation Keras model.
+"""Training: verified MNIST + other writers + negatives -> augmented tf.data -> CNN -> best on
+validation -> temperature folded in -> Keras model.
 
+The training set is MNIST's fit split, digits written by the training fonts
+(`other_writers.training_font_digits`) and "not a digit" crops (`negatives`, train split);
+validation is MNIST's validation split, clean and camera-like, with negatives of another seed.
 Hyper-parameters are the named defaults of `TrainConfig`; `digits train` exposes the ones
-worth changing. The 10,000 test images are never seen here.
+worth changing. The 10,000 test images, the held-out fonts and negatives are never seen here.
 """
 
 from __future__ import annotations
@@ -16,19 +20,23 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
-from digits.train.augment import augment_batch
-from digits.train.data import Mnist, split
-from digits.train.model import build_model, count_macs
 
 from digits.common.files import write_text
 from digits.common.paths import HISTORY_NAME
+from digits.train.augment import augment_batch
+from digits.train.calibration import ece, fit_temperature, softmax
+from digits.train.camera_like import camera_like
+from digits.train.data import Mnist, split
+from digits.train.model import REJECT_CLASS, build_model, count_macs, fold_temperature
+from digits.train.negatives import make_negatives
+from digits.train.other_writers import training_font_digits
 
 MODEL_NAME = "digits.keras"
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 24
+    epochs: int = 18
     batch_size: int = 256
     peak_lr: float = 3e-3
     warmup_epochs: float = 1.0
@@ -39,6 +47,10 @@ class TrainConfig:
     seed: int = 7
     subset: int | None = None  # fit on the first N training images only (quick tries, tests)
     augment: bool = True
+    negatives: int = 16_000  # "not a digit" crops in the training set
+    font_digits: int = 6_000  # digits written by the training fonts and Hershey faces
+    val_negatives: int = 2_000  # negatives for model selection and the temperature
+    calibrate: bool = True  # fit a temperature on validation and fold it into the logits
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,9 @@ class TrainResult:
     macs: int
     seconds: float
     config: TrainConfig = field(default_factory=TrainConfig)
+    temperature: float = 1.0
+    val_ece_before: float | None = None  # on the validation set, before and after the temperature
+    val_ece_after: float | None = None
 
 
 def _dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, training: bool) -> tf.data.Dataset:
@@ -75,8 +90,21 @@ def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> Trai
     x_fit, y_fit = data.x_fit, data.y_fit
     if cfg.subset:
         x_fit, y_fit = x_fit[: cfg.subset], y_fit[: cfg.subset]
-    train_ds = _dataset(x_fit, y_fit, cfg, training=True)
-    val_ds = _dataset(data.x_val, data.y_val, cfg, training=False)
+    print(f"drawing {cfg.negatives:,} negatives and {cfg.font_digits:,} font digits …", flush=True)
+    started = time.perf_counter()
+    parts = [(x_fit, y_fit)]
+    if cfg.negatives:
+        negatives = make_negatives(cfg.negatives, cfg.seed, "train", digits=(x_fit, y_fit)).images
+        parts.append((negatives, np.full(len(negatives), REJECT_CLASS)))
+    if cfg.font_digits:
+        parts.append(training_font_digits(cfg.font_digits, cfg.seed))
+    x_train = np.concatenate([x for x, _ in parts])
+    y_train = np.concatenate([y for _, y in parts]).astype(np.int64)
+    x_val, y_val = validation_set(data.x_val, data.y_val, cfg)
+    print(f"training set {len(y_train):,} images, validation {len(y_val):,} "
+          f"({time.perf_counter() - started:.0f} s to draw)", flush=True)
+    train_ds = _dataset(x_train, y_train, cfg, training=True)
+    val_ds = _dataset(x_val, y_val, cfg, training=False)
 
     model = build_model(width=cfg.width, dropout=cfg.dropout, bn_momentum=cfg.bn_momentum)
     model.summary()
@@ -105,6 +133,10 @@ def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> Trai
     )
     seconds = time.perf_counter() - started
     model.set_weights(best.weights)
+    temperature, before, after = 1.0, None, None
+    if cfg.calibrate:
+        temperature, before, after = calibrate(model, x_val, y_val)
+        print(f"temperature {temperature:.3f}: validation ECE {before:.2%} -> {after:.2%}")
 
     model_path = out_dir / MODEL_NAME
     partial = out_dir / f".{MODEL_NAME}.partial.keras"  # Keras insists on the extension
@@ -115,7 +147,8 @@ def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> Trai
     result = TrainResult(
         model_path=model_path, history=history, best_epoch=best.epoch + 1,
         best_val_accuracy=best.accuracy, params=model.count_params(), macs=macs,
-        seconds=seconds, config=cfg,
+        seconds=seconds, config=cfg, temperature=temperature, val_ece_before=before,
+        val_ece_after=after,
     )
     write_text(out_dir / HISTORY_NAME, json.dumps(_summary(result), indent=2))
     return result
@@ -127,7 +160,32 @@ def _summary(result: TrainResult) -> dict:
         "history": result.history, "best_epoch": result.best_epoch,
         "best_val_accuracy": result.best_val_accuracy, "params": result.params,
         "macs": result.macs, "seconds": round(result.seconds, 1), "config": asdict(result.config),
+        "temperature": result.temperature, "val_ece_before": result.val_ece_before,
+        "val_ece_after": result.val_ece_after,
     }
+
+
+def validation_set(x_val: np.ndarray, y_val: np.ndarray, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's validation digits clean and camera-like, and negatives of another seed (still the
+    train split's generators: the held-out ones stay for the gate)."""
+    camera = np.round(camera_like(x_val, seed=cfg.seed + 1) * 255).astype(np.uint8)
+    xs, ys = [x_val, camera], [y_val, y_val]
+    if cfg.val_negatives:
+        negatives = make_negatives(cfg.val_negatives, cfg.seed + 1000, "train", digits=(x_val, y_val))
+        xs.append(negatives.images)
+        ys.append(np.full(len(negatives.images), REJECT_CLASS))
+    return np.concatenate(xs), np.concatenate(ys).astype(np.int64)
+
+
+def calibrate(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray) -> tuple[float, float, float]:
+    """Fit the temperature on validation logits and fold it into the model: (T, ECE before, after)."""
+    logits_model = keras.Model(model.inputs, model.get_layer("logits").output)
+    logits = logits_model.predict(x_val[..., None].astype(np.float32) / 255.0, batch_size=500, verbose=0)
+    temperature = fit_temperature(logits, y_val)
+    before = ece(softmax(logits), y_val)
+    after = ece(softmax(logits / temperature), y_val)
+    fold_temperature(model, temperature)
+    return temperature, before, after
 
 
 class _KeepBest(keras.callbacks.Callback):

@@ -15,7 +15,8 @@ from keras import layers
 from digits.common.errors import ModelError, UsageError
 
 INPUT_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
+NUM_CLASSES = 11  # the ten digits and "not a digit"
+REJECT_CLASS = 10
 
 
 def conv_block(filters: int, strides: int, bn_momentum: float) -> list[layers.Layer]:
@@ -26,10 +27,13 @@ def conv_block(filters: int, strides: int, bn_momentum: float) -> list[layers.La
     ]
 
 
-def build_model(width: int = 24, dropout: float = 0.25, bn_momentum: float = 0.99) -> keras.Sequential:
-    """80k parameters and 6.3 M MACs at width 24; `width` scales every layer.
+def build_model(width: int = 24, dropout: float = 0.25, bn_momentum: float = 0.99,
+                classes: int = NUM_CLASSES) -> keras.Sequential:
+    """80k parameters and 6.3 M MACs at width 24; `width` scales every layer. The eleventh
+    output, "not a digit", costs one more row of the last Dense layer.
 
     A short run (tests, --quick) wants bn_momentum 0.9 so the batch-norm statistics settle.
+    `classes=10` builds the older digits-only model (tests of the 10-class fallback).
     """
     w = width
     return keras.Sequential(
@@ -42,7 +46,7 @@ def build_model(width: int = 24, dropout: float = 0.25, bn_momentum: float = 0.9
             *conv_block(4 * w, 1, bn_momentum),
             layers.GlobalAveragePooling2D(),
             layers.Dropout(dropout),
-            layers.Dense(NUM_CLASSES, name="logits"),
+            layers.Dense(classes, name="logits"),
             layers.Softmax(name="probabilities"),
         ],
         name="digits_cnn",
@@ -69,3 +73,11 @@ def load_keras(path: Path):
         return keras.models.load_model(path)
     except Exception as exc:  # Keras raises many kinds for a bad file
         raise ModelError(f"{path}: not a readable Keras model ({str(exc).splitlines()[0]})") from None
+
+
+def fold_temperature(model: keras.Model, temperature: float) -> None:
+    """Divide the logits by `temperature` inside the weights of the last Dense layer, so the
+    calibrated softmax is the model itself (and survives every conversion, int8 included)."""
+    dense = model.get_layer("logits")
+    kernel, bias = dense.get_weights()
+    dense.set_weights([kernel / temperature, bias / temperature])
