@@ -1,8 +1,10 @@
 """`digits convert`: Keras model -> four .tflite files, each scored through the edge runtime.
 
-Every variant is written to a staging folder first and evaluated on all 10,000 test images
-with the same interpreter the Pi uses. Only when every variant passes the gate are the files
-renamed into place, the card last, so a failed or interrupted run leaves the old models.
+Every variant is written to a staging folder first and evaluated with the same interpreter the
+Pi uses on all 10,000 test digits, their camera-like copy and the held-out negatives. Only when
+every variant passes the gate are the files renamed into place, the card last, so a failed or
+interrupted run leaves the old models. A 10-class model (no "not a digit" output) converts and
+is measured the same way; it rejects nothing, so only limits that allow that let it pass.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from digits.convert.gate import GateError, GateLimits, failures
-from digits.edge.core.interpreter import Classifier
-from digits.train.data import Mnist
-from digits.train.model import count_macs, load_keras
 
 from digits.common.card import CARD_NAME, VARIANTS, ModelCard, VariantEntry, model_filename
 from digits.common.paths import HISTORY_NAME
+from digits.convert.gate import Figures, GateError, GateLimits, failures
+from digits.edge.core.interpreter import Classifier
+from digits.train.calibration import ece
+from digits.train.data import Mnist
+from digits.train.model import count_macs, load_keras
+from digits.train.negatives import REJECT, held_out
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,10 @@ class VariantScore:
     agreement: float
     size_bytes: int
     failures: tuple[str, ...]
+    figures: Figures | None = None
+    camera_accuracy: float | None = None
+    ece_camera: float | None = None
+    ece_negatives: float | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,14 @@ class ConversionReport:
         return all(not s.failures for s in self.scores)
 
 
+def recorded_temperature(keras_path: Path) -> float | None:
+    """The temperature folded into the model's logits by `digits train`, from history.json."""
+    try:
+        return float(json.loads((keras_path.parent / HISTORY_NAME).read_text())["temperature"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def recorded_command(keras_path: Path) -> str:
     """The `digits train …` command that made the model, from history.json beside it."""
     history = keras_path.parent / HISTORY_NAME
@@ -56,9 +72,57 @@ def recorded_command(keras_path: Path) -> str:
         return "unknown (no history.json beside the Keras model)"
 
 
-def keras_labels(model, images: np.ndarray) -> np.ndarray:
-    return model.predict(images[..., None].astype(np.float32) / 255.0, batch_size=500,
-                         verbose=0).argmax(axis=1)
+@dataclass(frozen=True)
+class GateSets:
+    """What every variant is scored on: test digits, their camera-like copy, held-out negatives,
+    each (n, 28, 28) float32 in [0, 1]."""
+
+    digits: np.ndarray
+    labels: np.ndarray
+    camera: np.ndarray
+    negatives: np.ndarray
+
+    @classmethod
+    def build(cls, mnist: Mnist) -> GateSets:
+        from digits.train.camera_like import camera_like
+
+        negatives = held_out(mnist.x_test, mnist.y_test).images.astype(np.float32) / 255.0
+        return cls(mnist.x_test.astype(np.float32) / 255.0, mnist.y_test, camera_like(mnist.x_test),
+                   negatives)
+
+    def measure(self, probabilities) -> tuple[np.ndarray, Figures, float, float, float]:
+        """(test-digit labels, gate figures, camera-like accuracy, ECE camera-like, ECE negatives)."""
+        clean, camera, negative = (probabilities(x) for x in (self.digits, self.camera, self.negatives))
+        labels, camera_labels = clean.argmax(axis=1), camera.argmax(axis=1)
+        figures = Figures(
+            accuracy=float((labels == self.labels).mean()),
+            not_a_digit=float((labels == REJECT).mean()),
+            not_a_digit_camera=float((camera_labels == REJECT).mean()),
+            rejected=float((negative.argmax(axis=1) == REJECT).mean()),
+        )
+        return (labels, figures, float((camera_labels == self.labels).mean()), ece(camera, self.labels),
+                ece(negative, np.full(len(negative), REJECT)))
+
+
+def keras_probabilities(model):
+    return lambda images: model.predict(images[..., None], batch_size=500, verbose=0)
+
+
+def tflite_probabilities(classifier: Classifier):
+    return lambda images: np.concatenate([classifier.probabilities(images[i:i + 256])
+                                          for i in range(0, len(images), 256)])
+
+
+def held_out_fonts(classifier: Classifier) -> dict[str, float]:
+    """Accuracy per held-out handwriting font (empty without the fonts or Pillow)."""
+    from digits.train.other_writers import font_digits
+
+    fonts = font_digits(split="test")
+    if fonts is None:
+        return {}
+    predicted = tflite_probabilities(classifier)(fonts.images).argmax(axis=1)
+    return {str(name): float((predicted[fonts.fonts == name] == fonts.labels[fonts.fonts == name]).mean())
+            for name in sorted(set(fonts.fonts))}
 
 
 def convert_all(
@@ -75,11 +139,18 @@ def convert_all(
     from digits.convert.tflite import convert
 
     model = load_keras(keras_path)
+    outputs = int(model.output_shape[-1])
     training_command = training_command or recorded_command(keras_path)
-    reference = keras_labels(model, mnist.x_test)
-    keras_accuracy = float((reference == mnist.y_test).mean())
-    log(f"Keras model: {keras_accuracy:.2%} on the {len(mnist.y_test):,} test images")
-    test_images = mnist.x_test.astype(np.float32) / 255.0
+    log("rendering the camera-like test digits and the held-out negatives …")
+    sets = GateSets.build(mnist)
+    reference, keras_figures, *_ = sets.measure(keras_probabilities(model))
+    keras_accuracy = keras_figures.accuracy
+    log(f"Keras model ({outputs} outputs): {keras_accuracy:.2%} on the {len(mnist.y_test):,} test digits, "
+        f"'not a digit' {keras_figures.not_a_digit:.2%} "
+        f"(camera-like {keras_figures.not_a_digit_camera:.2%}), "
+        f"held-out negatives rejected {keras_figures.rejected:.2%}")
+    if outputs == 10:
+        log("a 10-class model: no 'not a digit' output, so no negative is rejected")
 
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".convert-", dir=out_dir))
@@ -93,24 +164,33 @@ def convert_all(
             path = staging / model_filename(variant)
             path.write_bytes(blob)
             classifier = Classifier(path)
-            labels = classifier.predict_labels(test_images)
-            accuracy = float((labels == mnist.y_test).mean())
+            labels, figures, camera_accuracy, ece_camera, ece_negatives = sets.measure(
+                tflite_probabilities(classifier))
+            accuracy = figures.accuracy
             agreement = float((labels == reference).mean())
-            why = tuple(failures(variant, accuracy, agreement, keras_accuracy, limits))
-            scores.append(VariantScore(variant, accuracy, agreement, len(blob), why))
+            why = tuple(failures(variant, accuracy, agreement, keras_accuracy, limits, figures,
+                                 keras_figures))
+            scores.append(VariantScore(variant, accuracy, agreement, len(blob), why, figures,
+                                       camera_accuracy, ece_camera, ece_negatives))
             entries[variant] = VariantEntry(
                 file=path.name, accuracy=accuracy, agreement=agreement, size_bytes=len(blob),
                 sha256=hashlib.sha256(blob).hexdigest(), input_dtype=classifier.input_dtype,
-                training_command=training_command,
+                training_command=training_command, not_a_digit=figures.not_a_digit,
+                camera_accuracy=camera_accuracy, camera_not_a_digit=figures.not_a_digit_camera,
+                negatives_rejected=figures.rejected, ece_camera=ece_camera, ece_negatives=ece_negatives,
             )
-            log(f"  {variant:8s} {accuracy:.2%} accuracy, {agreement:.2%} agreement, "
+            log(f"  {variant:8s} {accuracy:.2%} accuracy, {agreement:.2%} agreement, 'not a digit' "
+                f"{figures.not_a_digit:.2%} / camera-like {figures.not_a_digit_camera:.2%}, negatives "
+                f"rejected {figures.rejected:.2%}, ECE {ece_camera:.2%} / {ece_negatives:.2%}, "
                 f"{len(blob) / 1024:.1f} KiB" + ("  FAILS THE GATE" if why else ""))
         report_scores = tuple(scores)
         if any(s.failures for s in report_scores):
             reasons = [r for s in report_scores for r in s.failures]
             raise GateError("conversion rejected, old models kept: " + "; ".join(reasons))
+        fonts = held_out_fonts(Classifier(staging / model_filename("int8"))) if "int8" in variants else {}
         card = ModelCard(variants=entries, keras_accuracy=keras_accuracy,
-                         params=int(model.count_params()), macs=count_macs(model))
+                         params=int(model.count_params()), macs=count_macs(model), outputs=outputs,
+                         temperature=recorded_temperature(keras_path), fonts=fonts)
         for variant in variants:
             os.replace(staging / model_filename(variant), out_dir / model_filename(variant))
         card.save(out_dir / CARD_NAME)

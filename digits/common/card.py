@@ -24,12 +24,19 @@ def model_filename(variant: str) -> str:
 @dataclass(frozen=True)
 class VariantEntry:
     file: str
-    accuracy: float  # fraction of the 10,000 MNIST test images, measured through the edge runtime
+    accuracy: float  # fraction of the 10,000 MNIST test digits read right, through the edge runtime
     agreement: float  # fraction of test images whose top-1 equals the Keras model's
     size_bytes: int
     sha256: str
     input_dtype: str
     training_command: str
+    # figures of the "not a digit" output (None on cards written before it existed)
+    not_a_digit: float | None = None  # fraction of MNIST test digits called "not a digit"
+    camera_accuracy: float | None = None  # camera-like copy of the test digits
+    camera_not_a_digit: float | None = None
+    negatives_rejected: float | None = None  # held-out negatives called "not a digit"
+    ece_camera: float | None = None  # expected calibration error, 15 bins
+    ece_negatives: float | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,9 @@ class ModelCard:
     params: int | None = None
     macs: int | None = None
     notes: dict[str, str] = field(default_factory=dict)
+    outputs: int = 10  # 11: the last output is "not a digit"
+    temperature: float | None = None  # folded into the logits before conversion
+    fonts: dict[str, float] = field(default_factory=dict)  # int8 accuracy per held-out font
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
