@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-train-dev
 DIGITS := $(BIN)/digits
 
-.PHONY: help venv data train evaluate convert ship test lint clean
+.PHONY: help venv data fonts train evaluate convert ship test lint clean
 
 help:
 	@echo "make train convert  create .venv, fetch + verify MNIST, train, evaluate, convert, gate"
@@ -26,12 +26,28 @@ venv: $(STAMP)
 data: $(STAMP)
 	$(DIGITS) data
 
-train artifacts/digits.keras: $(STAMP)
+# Handwriting fonts (training writers and the held-out ones) and printed fonts (letters for the
+# "not a digit" class), from Debian. Skipped where there is no apt-get or no root: training then
+# uses what is installed (OpenCV's Hershey fonts always are), and says so.
+FONT_DEBS := fonts-dkg-handwriting fonts-breip fonts-bwht fonts-sjfonts fonts-rufscript \
+             fonts-comic-neue fonts-dancingscript fonts-liberation2 fonts-freefont-ttf fonts-urw-base35
+fonts:
+	@if ! command -v apt-get >/dev/null 2>&1 || [ "$$(id -u)" != 0 ]; then \
+	  echo "fonts: no apt-get or not root; using the fonts already installed"; \
+	elif dpkg -s $(FONT_DEBS) >/dev/null 2>&1; then \
+	  echo "fonts: installed"; \
+	else \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends $(FONT_DEBS) >/dev/null) \
+	  || echo "fonts: apt-get failed; using the fonts already installed"; \
+	fi
+
+train artifacts/digits.keras: $(STAMP) | fonts
 	$(DIGITS) data
 	$(DIGITS) train
 	$(DIGITS) evaluate artifacts/digits.keras
 
-evaluate: $(STAMP)
+evaluate: $(STAMP) | fonts
 	$(DIGITS) evaluate artifacts/digits.keras
 	$(DIGITS) evaluate artifacts/models/digits_int8.tflite
 
