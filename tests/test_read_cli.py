@@ -10,9 +10,9 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from digits.edge.core.shipped import default_model
 
 from digits.cli import main
+from digits.edge.core.shipped import default_model
 
 MODEL = Path(os.environ.get("DIGITS_TEST_MODEL") or default_model("int8"))
 pytestmark = pytest.mark.skipif(not MODEL.is_file(), reason=f"no shipped model at {MODEL}")
@@ -129,3 +129,54 @@ def test_camera_window_without_gui_support_is_a_usage_error(tmp_path):
             pass
     code, out, err = run("camera", "--source", write_page(tmp_path / "p.png"))
     assert code == 2 and "--headless" in err
+
+
+def test_overlay_names_never_collide(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    write_page(a / "p.png", "38")
+    write_page(a / "p.jpg", "5")
+    write_page(b / "p.png", "7")
+    write_page(a / "q.png", "1")
+    out = tmp_path / "over"
+    code, _, err = run("read", a, b, "--save-overlay", out)
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["p.jpg.png", "p.png-2.png", "p.png.png", "q.png"]
+
+
+def test_rotate_turns_every_frame_clockwise(tmp_path):
+    page = write_page(tmp_path / "p.png", "38")
+    code, out, err = run("read", page, "--json", "--rotate", "90")
+    assert code == 0 and (json.loads(out)["width"], json.loads(out)["height"]) == (240, 320)
+    cv2.imwrite(str(page), cv2.rotate(cv2.imread(str(page)), cv2.ROTATE_90_COUNTERCLOCKWISE))
+    code, out, err = run("read", page, "--json", "--rotate", "90")  # a page photographed sideways
+    assert [n["text"] for n in json.loads(out)["numbers"]] == ["38"]
+    assert run("read", page, "--rotate", "45")[0] == 2
+
+
+def test_a_model_with_a_fixed_batch_of_one_reads_digit_by_digit(tmp_path):
+    """tests/data/fixed_batch1.tflite: keras.Input((28, 28, 1), batch_size=1), Conv2D(2, 3,
+    strides=4), Reshape((-1,)), Dense(10), Softmax(), converted with TFLiteConverter: XNNPACK
+    cannot resize it to a batch of two."""
+    fixed = Path(__file__).parent / "data" / "fixed_batch1.tflite"
+    code, out, err = run("read", write_page(tmp_path / "p.png", "38"), "--json", "--model", fixed,
+                         "--min-confidence", "0")
+    assert code == 0, err
+    assert len(json.loads(out)["digits"]) == 2  # both digits classified, one invoke each
+    assert "digit by digit" in err and "Traceback" not in err
+
+
+def test_digits_read_writes_nothing_to_stderr(tmp_path):
+    """LiteRT's own "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." included."""
+    import subprocess
+    import sys
+
+    digits = Path(sys.executable).parent / "digits"
+    sample = Path(__file__).resolve().parent.parent / "edge" / "samples" / "clean.png"
+    run_ = subprocess.run([str(digits), "read", str(sample)], capture_output=True, text=True, timeout=60)
+    assert run_.returncode == 0
+    assert "INFO" not in run_.stderr and "XNNPACK" not in run_.stderr
+    if run_.stderr.startswith("note:") and "not a digit" in run_.stderr and run_.stderr.count("\n") == 1:
+        pytest.xfail("edge/core/reader.py notes that the shipped model has no 'not a digit' output")
+    assert run_.stderr == ""

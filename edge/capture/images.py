@@ -21,6 +21,7 @@ API:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import struct
@@ -39,6 +40,22 @@ from digits.edge.errors import ImageError  # noqa: E402
 
 ROTATIONS = {0: None, 90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 REDUCED = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+
+
+@contextlib.contextmanager
+def quiet_opencv(level: str = "LOG_LEVEL_ERROR"):
+    """Silence OpenCV's own log lines (a decoder's warnings, "can't open camera by index") for a
+    moment: they would repeat, less clearly, the one line we print."""
+    logging = getattr(getattr(cv2, "utils", None), "logging", None)
+    if logging is None:
+        yield
+        return
+    before = logging.getLogLevel()
+    logging.setLogLevel(getattr(logging, level))
+    try:
+        yield
+    finally:
+        logging.setLogLevel(before)
 
 
 def display(path: str | os.PathLike) -> str:
@@ -73,7 +90,8 @@ def read_image(path: str | os.PathLike) -> tuple[np.ndarray, float]:
         factor = next(f for f in (2, 4, 8) if w * h / f**2 <= MAX_PIXELS)
         flags = REDUCED[factor] | cv2.IMREAD_IGNORE_ORIENTATION
     try:
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+        with quiet_opencv("LOG_LEVEL_SILENT"):
+            image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     except cv2.error as exc:
         too_big = "CV_IO_MAX_IMAGE" in str(exc)
         raise ImageError(f"{name}: " + (f"too large to read (limit {MAX_PIXELS // 1_000_000} MP)"

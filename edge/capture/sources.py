@@ -22,7 +22,6 @@ an ImageError, a camera that is not there a SourceError (exit 1).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -33,7 +32,7 @@ import cv2
 import numpy as np
 
 from digits.common.errors import UsageError
-from digits.edge.capture.images import display, read_image, rotate
+from digits.edge.capture.images import display, quiet_opencv, read_image, rotate
 from digits.edge.errors import ImageError, SourceError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm",
@@ -120,21 +119,6 @@ def image_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
         else:
             raise UsageError(f"{display(path)}: no such file or folder")
     return out
-
-
-@contextlib.contextmanager
-def quiet_opencv():
-    """Silence OpenCV's own log lines (e.g. "can't open camera by index") for a moment."""
-    logging = getattr(getattr(cv2, "utils", None), "logging", None)
-    if logging is None:
-        yield
-        return
-    before = logging.getLogLevel()
-    logging.setLogLevel(logging.LOG_LEVEL_ERROR)
-    try:
-        yield
-    finally:
-        logging.setLogLevel(before)
 
 
 # --- sources -----------------------------------------------------------------------------------
