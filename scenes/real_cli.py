@@ -18,6 +18,7 @@ def score_real(manifest: Path, *, model=None, threads: int = 1, fetch: bool = Fa
 
     from digits.common.files import write_bytes
     from digits.edge.capture.images import read_image
+    from digits.edge.core.orient import read_upright
     from digits.edge.core.reader import Reader, to_json
     from digits.edge.overlay import draw
 
@@ -35,7 +36,7 @@ def score_real(manifest: Path, *, model=None, threads: int = 1, fetch: bool = Fa
             missing.append(photo.name)
             continue
         image, _ = read_image(path)
-        result = reader.read(image)
+        result, _, image = read_upright(reader, image)
         times.append(result.timings_ms["total"])
         read = to_json(result, image=photo.name)
         if save_overlay is not None:

@@ -151,3 +151,33 @@ def test_overlay_draws_on_a_copy_with_labels_inside_the_frame():
     assert (out != frame).any(axis=2).sum() > 500
     grey = draw(frame[..., 0], result)  # grey frames come back as BGR
     assert grey.shape == (120, 160, 3)
+
+
+def test_overlay_labels_are_sized_to_the_picture_and_leave_the_digits_visible():
+    """A digit filling the frame gets the same label as a small one, and no label covers a
+    digit read beside it."""
+    from digits.edge.overlay import DIGIT_COLOUR, NUMBER_COLOUR, draw
+
+    frame = np.full((480, 640, 3), 255, np.uint8)
+
+    def label_rows(box) -> int:
+        digit = (DigitRead(box, 7, 0.99, 1, 0.01),)
+        out = draw(frame, FrameResult(640, 480, digit, (), {}))
+        band = np.all(out == DIGIT_COLOUR, axis=2)
+        x, y, w, h = box
+        band[y : y + h, x : x + w] = False  # the box's own outline
+        band[max(0, y - 3) : y + h + 3, max(0, x - 3) : x + w + 3] = False
+        return int(band.any(axis=1).sum())
+
+    small, big = label_rows((300, 100, 30, 40)), label_rows((100, 20, 300, 420))
+    assert 5 < small < 40 and abs(big - small) <= 2
+    # two rows of digits close together: the top row's number label goes where no digit is
+    top = tuple(DigitRead((100 + 60 * i, 60, 40, 60), i, 0.99, 9, 0.01) for i in range(3))
+    bottom = tuple(DigitRead((100 + 60 * i, 135, 40, 60), i, 0.99, 9, 0.01) for i in range(3))
+    numbers = (NumberRead((100, 60, 160, 60), "012", 0.97, (0, 1, 2)),
+               NumberRead((100, 135, 160, 60), "012", 0.97, (3, 4, 5)))
+    out = draw(frame, FrameResult(640, 480, top + bottom, numbers, {}))
+    for d in top + bottom:
+        x, y, w, h = d.box
+        inner = out[y + 4 : y + h - 4, x + 4 : x + w - 4]
+        assert not np.all(inner == NUMBER_COLOUR, axis=2).any(), d.box

@@ -48,6 +48,8 @@ TOO_WIDE = 1.6  # a blob this much wider than tall is never one digit: always cu
 CONFIDENT = 0.9  # a reading at least this sure is not second-guessed by cutting the blob
 WIDE = 1.18  # wider than 95 % of MNIST's training digits (99 %: 1.43) ...
 SURE = 0.98  # ... is cut when every part reads at least this surely and the whole does not
+SIDEWAYS_BLOBS = 4  # a page is judged turned only on this many blobs or more ...
+SIDEWAYS_ASPECT = 1.0  # ... whose median width is over this times their height
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class FrameResult:
     digits: tuple[DigitRead, ...]
     numbers: tuple[NumberRead, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)  # segment, classify, total
+    sideways: bool = False  # the writing's blobs lie down: the page may be turned a quarter
 
 
 class Reader:
@@ -115,7 +118,7 @@ class Reader:
         timings = {"segment": (segmented - start) * 1e3, "classify": (classified - segmented) * 1e3,
                    "total": (end - start) * 1e3}
         h, w = frame.shape[:2]
-        return FrameResult(w, h, tuple(digits), number_reads, timings)
+        return FrameResult(w, h, tuple(digits), number_reads, timings, _lying_down(seg))
 
     def _classify(self, seg: Segmentation) -> list[DigitRead]:
         """All wholes and parts of the frame in one invoke, then the better reading of each."""
@@ -153,6 +156,14 @@ def _prefer_parts(blob: Blob, whole: np.ndarray, parts: np.ndarray) -> bool:
     if w > WIDE * h and worst_part >= SURE and whole_conf < SURE:
         return True  # wider than 95 % of single digits, and every part reads surely
     return whole_conf < CONFIDENT and worst_part > max(whole_conf, CONFIDENT)
+
+
+def _lying_down(seg: Segmentation) -> bool:
+    """Most blobs wider than tall (upright digits are taller than wide), and enough of them."""
+    if len(seg.blobs) < SIDEWAYS_BLOBS:
+        return False
+    aspects = sorted(b.box[2] / max(b.box[3], 1) for b in seg.blobs)
+    return aspects[len(aspects) // 2] > SIDEWAYS_ASPECT
 
 
 _SAID: set[str] = set()

@@ -1,0 +1,46 @@
+"""Turning frames: a camera mounted on its side (a fixed rotation) and a photo of a page turned
+sideways (chosen from what the reader sees).
+
+A page turned by 90 degrees shows its digits lying down: their blobs are wider than tall,
+where upright digits are taller than wide. Only then are the two quarter turns read as well,
+and the turn whose digits read most surely wins, if it wins clearly; otherwise the photo is
+read as it is. Upside down (180) looks like upright to this test, so it is never guessed.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from digits.edge.core.reader import FrameResult, Reader
+
+TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+CLEAR_WIN = 1.25  # a turn must read this much more surely than the photo as it is
+
+
+def rotate(frame: np.ndarray, degrees: int) -> np.ndarray:
+    """The frame turned clockwise by 0, 90, 180 or 270 degrees."""
+    if degrees % 360 == 0:
+        return frame
+    if degrees % 360 not in TURNS:
+        raise ValueError(f"rotation must be 0, 90, 180 or 270, not {degrees}")
+    return cv2.rotate(frame, TURNS[degrees % 360])
+
+
+def sureness(result: FrameResult) -> float:
+    """How much the reader believes what it read: the sum of its digits' confidences."""
+    return float(sum(d.confidence for d in result.digits))
+
+
+def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, np.ndarray]:
+    """(result, the clockwise turn used, the frame as read) for a still photo."""
+    first = reader.read(frame)
+    if not first.sideways:
+        return first, 0, frame
+    best, turn, used = first, 0, frame
+    for degrees in (90, 270):
+        turned = rotate(frame, degrees)
+        result = reader.read(turned)
+        if sureness(result) > CLEAR_WIN * max(sureness(best), 1e-6):
+            best, turn, used = result, degrees, turned
+    return best, turn, used
