@@ -98,3 +98,11 @@ scenes: $(STAMP)
 
 samples: $(STAMP)
 	$(BIN)/python -m digits.scenes.samples
+
+# `make soak`: a real `digits serve` on the sample video while ten viewers join and leave and a
+# page polls, for SOAK_S seconds (30 minutes): RSS must stay within 10 MB of its figure after the
+# warm-up, and threads come back to idle. Not part of `make test`.
+SOAK_S ?= 1800
+.PHONY: soak
+soak: $(STAMP)
+	DIGITS_SOAK_S=$(SOAK_S) $(BIN)/python -m pytest -q -s tests/test_soak.py -k soak_viewers

@@ -90,7 +90,8 @@ def test_a_thousand_viewer_connections_leave_nothing_behind(tmp_path):
 
         def churn(n: int) -> None:
             for i in range(n):
-                if i % 4 == 0:
+                if i % 4 == 0:  # a closed stream's place is free once its thread has seen it go
+                    wait_for(lambda: view.hub.latest()["camera"]["viewers"] < view.hub.max_viewers, "a place")
                     sock, f = open_stream(port)
                     read_part(f)
                     f.close()
@@ -106,3 +107,81 @@ def test_a_thousand_viewer_connections_leave_nothing_behind(tmp_path):
         wait_for(lambda: threading.active_count() <= threads0, "handler threads to end")
         assert fds() <= fds0
         assert rss_kb() - rss0 < MAX_RSS_GROWTH_KB
+
+
+SOAK_S = float(os.environ.get("DIGITS_SOAK_S", "0"))  # `make soak` sets it: 1800 s unless SOAK_S=…
+SOAK_VIEWERS = 10
+SOAK_RSS_MB = 10.0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(SOAK_S <= 0, reason="`make soak` runs it (DIGITS_SOAK_S seconds)")
+def test_soak_viewers_join_and_leave():
+    """A real `digits serve` on the sample video for DIGITS_SOAK_S seconds; ten viewers join,
+    watch for 1-5 s, leave and come back, and a page polls /api/latest twice a second. After a
+    warm-up, the server's RSS stays within SOAK_RSS_MB, and its threads return to idle."""
+    import random
+    import time
+
+    from tests.test_hostile_clients import Server, connect, status_line
+
+    served = Server("--max-viewers", str(SOAK_VIEWERS))
+    stop = threading.Event()
+    counts = {"streams": 0, "parts": 0, "refused": 0, "polls": 0}
+    lock = threading.Lock()
+
+    def viewer(seed: int) -> None:
+        rng = random.Random(seed)
+        while not stop.is_set():
+            sock = connect(served.port)
+            try:
+                sock.sendall(f"GET /stream.mjpg HTTP/1.0\r\nHost: 127.0.0.1:{served.port}\r\n\r\n".encode())
+                ok = b" 200 " in status_line(sock)
+                end, got = time.monotonic() + rng.uniform(1, 5), 0
+                while ok and time.monotonic() < end and not stop.is_set():
+                    got += sock.recv(65536).count(b"--digitsframe")
+            except OSError:
+                ok = False
+            finally:
+                sock.close()
+            with lock:
+                counts["streams" if ok else "refused"] += 1
+                counts["parts"] += got if ok else 0
+            stop.wait(rng.uniform(0, 1))
+
+    def poller() -> None:
+        while not stop.wait(0.5):
+            assert served.get("/api/latest")[0] == 200
+            with lock:
+                counts["polls"] += 1
+
+    try:
+        workers = [threading.Thread(target=viewer, args=(i,), daemon=True) for i in range(SOAK_VIEWERS)]
+        workers.append(threading.Thread(target=poller, daemon=True))
+        for w in workers:
+            w.start()
+        warm = min(60.0, SOAK_S / 6)
+        time.sleep(warm)
+        start_rss, samples = served.rss_mb(), []
+        end = time.monotonic() + SOAK_S - warm
+        while time.monotonic() < end:
+            time.sleep(min(5.0, max(0.0, end - time.monotonic())))
+            samples.append((served.rss_mb(), served.threads()))
+        stop.set()
+        for w in workers:
+            w.join(15)
+        time.sleep(2.0)
+        idle_threads = served.threads()
+        top = max(rss for rss, _ in samples)
+        print(f"\nsoak: {SOAK_S:.0f} s ({warm:.0f} s warm-up), {SOAK_VIEWERS} viewers: {counts['streams']} "
+              f"streams, {counts['parts']} frames sent, {counts['refused']} refused, "
+              f"{counts['polls']} polls; "
+              f"RSS {served.idle_rss:.1f} MB idle -> {start_rss:.1f} after warm-up -> max {top:.1f}, "
+              f"end {samples[-1][0]:.1f}; threads idle {served.idle_threads}, max "
+              f"{max(t for _, t in samples)}, after {idle_threads}")
+        assert top - start_rss < SOAK_RSS_MB, f"RSS grew {top - start_rss:.1f} MB"
+        assert idle_threads <= served.idle_threads, "threads did not come back to idle"
+        assert counts["refused"] == 0 and counts["streams"] > 0
+    finally:
+        stop.set()
+        served.stop()

@@ -20,6 +20,7 @@ folders and never an exception's text; those go to the log on stderr.
 from __future__ import annotations
 
 import json
+import select
 import signal
 import threading
 import time
@@ -286,6 +287,8 @@ class App:
                 seen, jpeg = got
                 if jpeg is None:
                     continue
+                if select.select([sock], [], [], 0)[0] and not sock.recv(4096):
+                    return  # the viewer closed the tab: its place is free before the next frame
                 sock.sendall(f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
                              f"Content-Length: {len(jpeg)}\r\n\r\n".encode() + jpeg + b"\r\n")
         finally:
