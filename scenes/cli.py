@@ -14,8 +14,8 @@ from digits.common.cli import CONTEXT
 @click.command(context_settings=CONTEXT)
 @click.option("--count", type=click.IntRange(1, 100_000), default=100, show_default=True,
               help="Pages per level.")
-@click.option("--levels", default="clean,camera,hard", show_default=True,
-              help="Comma-separated levels: clean, camera, hard.")
+@click.option("--levels", default="clean,camera,hard,real", show_default=True,
+              help="Comma-separated levels: clean, camera, hard, real.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write the pages and truth.json here.")

@@ -8,7 +8,9 @@ elsewhere) and handwriting fonts from Debian packages (other hands altogether; s
 
 - clean: flat light, sharp, lossless;
 - camera: uneven light and vignetting, blur, sensor noise, JPEG, slight perspective;
-- hard: the camera level plus ruled paper, a soft shadow, low-contrast ink and dust.
+- hard: the camera level plus ruled paper, a soft shadow, low-contrast ink and dust;
+- real: what real photos showed (close-ups, faint pens, sums, spaced numbers, a sheet on a
+  desk, dense pages, pages with no digit), drawn by `scenes.real_like`.
 
 API:
     GlyphBank.load(fonts=True) -> GlyphBank      # the writers; MNIST from the verified cache
@@ -35,7 +37,7 @@ from digits.common.fonts import find_fonts, render_font_digit, tight
 from digits.edge.core.blob import Box, union
 
 WIDTH, HEIGHT = 640, 480
-LEVELS = ("clean", "camera", "hard")
+LEVELS = ("clean", "camera", "hard", "real")  # "real": what real photos showed (real_like.py)
 HEIGHT_RANGE = (30, 100)  # digit heights in pixels
 FONT_SHARE = 0.35  # fraction of digits drawn from fonts when any are installed
 
@@ -335,7 +337,13 @@ def _perspective(page: np.ndarray, owner: np.ndarray, rng: np.random.Generator):
 def generate(bank: GlyphBank, level: str, count: int, seed: int = 0) -> Iterator[Scene]:
     """`count` scenes of one level; the same seed gives the same pages."""
     for i in range(count):
-        yield make_scene(bank, level, np.random.default_rng([seed, LEVELS.index(level), i]))
+        rng = np.random.default_rng([seed, LEVELS.index(level), i])
+        if level == "real":
+            from digits.scenes.real_like import make_real_like
+
+            yield make_real_like(bank, rng, i)
+        else:
+            yield make_scene(bank, level, rng)
 
 
 def write_set(out_dir: Path, levels: Iterable[str] = LEVELS, count: int = 100, seed: int = 0,

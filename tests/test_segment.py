@@ -172,11 +172,13 @@ def test_join_pieces_stacks_a_hat_on_its_digit_but_not_neighbours():
 
 def test_plausible_rejects_what_cannot_be_a_digit():
     assert plausible((0, 0, 20, 30), 200, min_h=8, max_h=160, frame_w=320)
-    assert plausible((0, 0, 4, 30), 110, 8, 160, 320)  # a "1" is thin and solid
+    assert plausible((10, 10, 4, 30), 110, 8, 160, 320)  # a "1" is thin and solid
     assert not plausible((0, 0, 3, 5), 10, 8, 160, 320)  # too small
     assert not plausible((0, 0, 100, 200), 5000, 8, 160, 320)  # too big
     assert not plausible((0, 0, 120, 12), 500, 8, 160, 320)  # a dash
     assert not plausible((0, 0, 40, 40), 1500, 8, 160, 320)  # a solid blot
+    assert not plausible((0, 20, 6, 120), 700, 8, 200, 320, frame_h=240)  # the desk at the frame's edge
+    assert plausible((50, 20, 6, 120), 700, 8, 200, 320, frame_h=240)  # the same inside is a "1"
 
 
 def test_split_points_cut_at_the_thinnest_join():

@@ -19,36 +19,41 @@ LOOK = 160  # pixels on the longer side of the coarse look
 
 
 def find_page(gray: np.ndarray, cfg: SegmentConfig = DEFAULT) -> np.ndarray | None:
-    """A uint8 mask (255 on the sheet, margin excluded) at the frame's size, or None."""
+    """A uint8 mask (255 on the sheet, margin excluded) at the frame's size, or None.
+
+    The desk is what is darker than paper, or grainy, and reaches the frame's edge; a shadow
+    on the page is neither grainy nor, most often, that dark.
+    """
     h, w = gray.shape
     step = max(1, max(h, w) // LOOK)
     small = cv2.resize(gray, (max(1, w // step), max(1, h // step)), interpolation=cv2.INTER_AREA)
+    if min(small.shape) < 16:
+        return None
     rough = cv2.blur(cv2.absdiff(small, cv2.blur(small, (3, 3))), (7, 7))
     small = cv2.GaussianBlur(small, (5, 5), 0)
     level, bright = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     # paper is bright and smooth; a desk's glare is bright but grainy (leather, wood, cloth)
     bright[rough > cfg.page_grain * max(level, 1.0)] = 0
     bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=4)
-    if count < 2:
+    count, labels = cv2.connectedComponents((bright == 0).astype(np.uint8), connectivity=8)
+    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    touching = np.unique(edge[edge > 0])
+    if not len(touching):
         return None
-    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    share = stats[biggest, cv2.CC_STAT_AREA] / float(small.size)
+    desk = np.isin(labels, touching)
+    share = 1.0 - desk.mean()
     if not cfg.page_min <= share <= cfg.page_max:
         return None
-    region = (labels == biggest).astype(np.uint8)
-    contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    outline = max(contours, key=cv2.contourArea)
-    filled = np.zeros_like(region)
-    cv2.drawContours(filled, [outline], -1, 1, thickness=cv2.FILLED)
-    sheet = np.zeros_like(region)  # a sheet is convex: its hull also takes back writing at its edge
-    cv2.fillConvexPoly(sheet, cv2.convexHull(outline), 1)
-    if filled.sum() < cfg.page_convexity * sheet.sum():
-        return None  # not a sheet's shape: light walls, a window, a lit part of the scene
-    paper = float(np.median(small[sheet > 0]))
-    surround = float(np.median(small[sheet == 0])) if (sheet == 0).any() else paper
-    if surround > cfg.page_contrast * paper:
+    sheet = (~desk).astype(np.uint8)
+    paper = float(np.median(small[(bright > 0) & ~desk])) if ((bright > 0) & ~desk).any() else 0.0
+    if float(np.median(small[desk])) > cfg.page_contrast * paper:
         return None  # a shadow on the page, not a desk around it
+    contours, _ = cv2.findContours(sheet, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    outline = max(contours, key=cv2.contourArea)
+    hull = np.zeros_like(sheet)
+    cv2.fillConvexPoly(hull, cv2.convexHull(outline), 1)
+    if sheet.sum() < cfg.page_convexity * hull.sum():
+        return None  # not a sheet's shape: light walls, a window, a lit part of the scene
     margin = max(1, int(round(cfg.page_margin * min(small.shape))))
     sheet = cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * margin + 1, 2 * margin + 1)))
     return cv2.resize(sheet * 255, (w, h), interpolation=cv2.INTER_NEAREST)

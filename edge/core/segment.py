@@ -158,7 +158,7 @@ def binarise(ink: np.ndarray, floor: float, cap: float = 1.0,
 
 
 def plausible(box: Box, area: int, min_h: float, max_h: float, frame_w: int,
-              cfg: SegmentConfig = DEFAULT) -> bool:
+              cfg: SegmentConfig = DEFAULT, frame_h: int = 0) -> bool:
     """Can a blob of this box and ink area be one or a few handwritten digits?"""
     x, y, w, h = box
     if h < min_h or h > max_h or w > cfg.max_width * frame_w:
@@ -166,6 +166,9 @@ def plausible(box: Box, area: int, min_h: float, max_h: float, frame_w: int,
     if w > cfg.max_aspect * h:  # a dash or the rest of a line (five touching digits are rarer than these)
         return False
     fill = area / float(w * h)
+    at_edge = x <= 0 or y <= 0 or x + w >= frame_w or (frame_h and y + h >= frame_h)
+    if at_edge and fill > cfg.solid_fill:  # a strip of desk or shadow at the frame's edge, no "1"
+        return False
     # solid: a blot, a thumb, a shadow's edge; a "1" is solid too but thin
     return not (fill > cfg.solid_fill and w > cfg.solid_width * h)
 
@@ -236,7 +239,7 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
     groups = sorted(((group_box(g), g) for g in joined), key=lambda bg: bg[0][0])
     for box, group in groups:
         area = sum(p.area for p in group)
-        if not plausible(box, area, min_h, max_h, w, config):
+        if not plausible(box, area, min_h, max_h, w, config, h):
             continue
         x, y, bw, bh = box
         local = labels[y : y + bh, x : x + bw]

@@ -26,7 +26,7 @@ class SegmentConfig:
     max_blobs: int = 64  # at most this many blobs go to the classifier
     # --- the sheet on a desk
     page_min: float = 0.08  # a sheet covers at least this share of the frame ...
-    page_max: float = 0.9  # ... and at most this (more is a frame of paper)
+    page_max: float = 0.97  # ... and at most this (more is a frame of paper)
     page_convexity: float = 0.85  # of its convex hull a sheet fills at least this
     page_contrast: float = 0.35  # the surround is at most this bright, relative to the paper
     page_margin: float = 0.02  # of the frame's shorter side kept off the sheet's edge
