@@ -14,7 +14,7 @@ from digits.scenes.score import FrameScore, Tally, iou, match_boxes, score_frame
 
 # Floors well under what the reader scores (see README), to catch a regression, not to
 # restate the goals. 12 pages a level keep this under a few seconds.
-FLOORS = {"clean": (0.95, 0.85), "camera": (0.90, 0.75), "hard": (0.65, 0.45)}
+FLOORS = {"clean": (0.95, 0.85), "camera": (0.90, 0.75), "hard": (0.65, 0.45), "real": (0.5, 0.25)}
 PAGES = 12
 
 
@@ -49,7 +49,7 @@ def test_score_counts_wrong_labels_as_both_errors_and_numbers_by_text():
     assert tally.number_exact == 0.5 and tally.frames_exact == 0.5
 
 
-@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("level", [lv for lv in LEVELS if lv != "real"])
 def test_scenes_follow_the_spec_and_are_reproducible(bank, level):
     scenes = list(generate(bank, level, 6, seed=3))
     again = next(iter(generate(bank, level, 1, seed=3)))
@@ -67,6 +67,31 @@ def test_scenes_follow_the_spec_and_are_reproducible(bank, level):
             assert d.source.split(":")[0] in ("mnist", "font")
             patch = gray[y : y + h, x : x + w]
             assert int(patch.max()) - int(patch.min()) > 25  # there is ink in the box
+
+
+def test_the_real_level_draws_every_kind_with_consistent_truth(bank):
+    from digits.scenes.real_like import KINDS
+
+    scenes = list(generate(bank, "real", len(KINDS), seed=3))
+    again = next(iter(generate(bank, "real", 1, seed=3)))
+    assert np.array_equal(scenes[0].image, again.image)
+    for kind, scene in zip(KINDS, scenes):
+        assert scene.image.shape == (HEIGHT, WIDTH, 3)
+        if kind == "blank":
+            assert not scene.digits and not scene.numbers
+            continue
+        assert sum(len(n.text) for n in scene.numbers) == len(scene.digits) > 0
+        heights = [d.box[3] for d in scene.digits]
+        if kind == "closeup":
+            assert max(heights) >= 190
+        if kind == "dense":
+            assert max(heights) <= 40 and len(scene.digits) >= 40
+        if kind == "spaced":
+            assert len(scene.numbers) == 1 and len(scene.numbers[0].text) >= 7
+        gray = cv2.cvtColor(scene.image, cv2.COLOR_BGR2GRAY)
+        for d in scene.digits:
+            x, y, w, h = d.box
+            assert int(gray[y : y + h, x : x + w].max()) - int(gray[y : y + h, x : x + w].min()) > 15
 
 
 def test_write_set_writes_images_and_truth(bank, tmp_path):
