@@ -29,7 +29,8 @@ def find_page(gray: np.ndarray, cfg: SegmentConfig = DEFAULT) -> np.ndarray | No
     small = cv2.resize(gray, (max(1, w // step), max(1, h // step)), interpolation=cv2.INTER_AREA)
     if min(small.shape) < 16:
         return None
-    rough = cv2.blur(cv2.absdiff(small, cv2.blur(small, (3, 3))), (7, 7))
+    # grain: the median of the local deviations, so an edge or a stroke (thin) does not count
+    rough = cv2.medianBlur(cv2.absdiff(small, cv2.blur(small, (3, 3))), 7)
     small = cv2.GaussianBlur(small, (5, 5), 0)
     level, bright = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     # paper is bright and smooth; a desk's glare is bright but grainy (leather, wood, cloth)

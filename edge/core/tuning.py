@@ -51,7 +51,7 @@ class SegmentConfig:
     broken_width: float = 0.9  # pieces whose union is at most this wide for its height may be one digit
     broken_gap: float = 0.2  # ... and at most this far apart (of the union's height)
     # --- what cannot be a digit
-    max_width: float = 0.9  # of the frame's width: wider is a page edge or a shadow
+    max_width: float = 0.98  # of the frame's width: wider is a page edge or a shadow
     max_aspect: float = 4.0  # wider than this: a dash or the rest of a line
     solid_fill: float = 0.75  # ink filling this much of a box ...
     solid_width: float = 0.35  # ... wider than this is a blot, a thumb or a shadow's edge (a "1" is thin)
