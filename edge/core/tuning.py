@@ -23,7 +23,7 @@ class SegmentConfig:
     max_work_width: int = 1600  # the closest look: frames are never searched wider than this
     max_height: float = 0.98  # largest digit, as a fraction of the frame's height: close-ups fill it
     max_pieces: int = 400  # a frame with more pieces than this is noise: keep the largest
-    max_blobs: int = 64  # at most this many blobs go to the classifier
+    max_blobs: int = 256  # at most this many blobs go to the classifier (a dense page holds 200)
     # --- the sheet on a desk
     page_min: float = 0.08  # a sheet covers at least this share of the frame ...
     page_max: float = 0.97  # ... and at most this (more is a frame of paper)
