@@ -12,11 +12,12 @@ Box = tuple[int, int, int, int]  # x, y, w, h
 
 def union(boxes: Iterable[Box]) -> Box:
     """The smallest box holding every box."""
-    boxes = list(boxes)
-    x0 = min(b[0] for b in boxes)
-    y0 = min(b[1] for b in boxes)
-    x1 = max(b[0] + b[2] for b in boxes)
-    y1 = max(b[1] + b[3] for b in boxes)
+    it = iter(boxes)
+    x0, y0, w, h = next(it)
+    x1, y1 = x0 + w, y0 + h
+    for x, y, w, h in it:  # one pass: the segmenter calls this for every group it joins
+        x0, y0 = min(x0, x), min(y0, y)
+        x1, y1 = max(x1, x + w), max(y1, y + h)
     return (x0, y0, x1 - x0, y1 - y0)
 
 
