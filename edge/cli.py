@@ -199,7 +199,8 @@ def camera(source, width, height, fps, headless, max_frames, save_overlay, rotat
 
     With --headless, prints a line whenever the set of numbers on view changes. A video
     that ends stops the loop; a camera that is not there, or that stops delivering frames
-    after a few retries, is an error (exit 1). Ctrl-C stops.
+    after a few retries, is an error (exit 1). An image of a folder that cannot be read is
+    reported in one line and skipped. Ctrl-C stops.
     """
     import threading
 

@@ -47,6 +47,13 @@ class Server:
             preexec_fn=limit)
         self.lines: list[str] = []
         threading.Thread(target=lambda: self.lines.extend(self.proc.stderr), daemon=True).start()
+        try:
+            self._ready()
+        except BaseException:
+            self.stop()  # never leave a server behind a failed start
+            raise
+
+    def _ready(self) -> None:
         line = wait_for(lambda: next((x for x in self.lines if "digits serve: http" in x), None)
                         or (self.proc.poll() is not None and "exited"), "the server's address", 60)
         assert line != "exited", "".join(self.lines)
@@ -294,6 +301,10 @@ def test_methods_and_long_urls(server):
         sock.close()
         sock = connect(server.port)
         sock.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n")  # TLS to a plain port
+        assert status_line(sock) == b"HTTP/1.0 400 Bad Request"
+        sock.close()
+        sock = connect(server.port)
+        sock.sendall(b"G\x1b[31mET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")  # a terminal escape for the log
         assert status_line(sock) == b"HTTP/1.0 400 Bad Request"
         sock.close()
     settle(server, "HEAD/POST/OPTIONS/long URLs", peak, "HEAD 200, 405, 204, 414, 400")

@@ -415,6 +415,8 @@ def parse(head: bytes, client: str) -> Request | Response:
     if len(parts) != 3 or not parts[2].startswith("HTTP/"):
         return plain(400, "bad request line")
     method, target, _version = parts
+    if not (method.isascii() and method.isalpha() and method.isupper() and len(method) <= 16):
+        return plain(400, "bad method")
     if not target.startswith("/"):
         return plain(400, "bad request target")
     headers: dict[str, str] = {}
