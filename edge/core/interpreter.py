@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digits.common.cli import quiet_native_stderr
 from digits.common.errors import ModelError, UsageError
 
 BACKENDS = ("litert", "tflite-runtime", "tensorflow")
@@ -69,8 +70,9 @@ class Classifier:
                 raise UsageError(f"backend {self.backend} cannot switch XNNPACK off")
             options["experimental_op_resolver_type"] = resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES
         try:
-            self._interpreter = module.Interpreter(model_path=str(self.model_path), **options)
-            self._interpreter.allocate_tensors()
+            with quiet_native_stderr():  # LiteRT's "INFO: Created TensorFlow Lite XNNPACK delegate"
+                self._interpreter = module.Interpreter(model_path=str(self.model_path), **options)
+                self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelError(f"{self.model_path}: not a readable TFLite model ({first})") from None
