@@ -209,3 +209,19 @@ def test_real_photo_scores_do_not_fall_back(reader):
     figures = json.loads(done.output.strip().splitlines()[-1])
     assert figures["photos"] >= 20
     assert figures["digit_f1"] >= 0.5
+
+
+def test_a_page_lying_sideways_is_turned_and_an_upright_one_is_not(reader, glyphs):
+    from digits.edge.core.orient import read_upright, rotate
+
+    page = np.full((480, 640), 215, np.float32)
+    for row, text in enumerate(("4071", "2583", "6920")):
+        for k, ch in enumerate(text):
+            write(page, glyphs[int(ch)], 150 + 80 * k, 80 + 130 * row, 70)
+    upright = bgr(page)
+    result, turn, _ = read_upright(reader, upright)
+    assert turn == 0 and [n.text for n in result.numbers] == ["4071", "2583", "6920"]
+    sideways = rotate(upright, 270)  # as a phone stores a page it held turned
+    result, turn, used = read_upright(reader, sideways)
+    assert turn == 90 and used.shape == upright.shape
+    assert [n.text for n in result.numbers] == ["4071", "2583", "6920"]

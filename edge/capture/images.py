@@ -15,7 +15,6 @@ Every failure is one ImageError line naming the file.
 API:
     read_image(path) -> (ndarray, decode_ms)   # raises ImageError / UsageError
     image_size(head: bytes) -> (width, height) | None
-    rotate(image, degrees) -> ndarray          # clockwise, 0/90/180/270
     display(path) -> str                       # the name to print, whatever its bytes
 """
 
@@ -38,7 +37,6 @@ import numpy as np  # noqa: E402
 from digits.common.errors import UsageError  # noqa: E402
 from digits.edge.errors import ImageError  # noqa: E402
 
-ROTATIONS = {0: None, 90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 REDUCED = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
 
 
@@ -62,11 +60,6 @@ def display(path: str | os.PathLike) -> str:
     """A file name as text that can always be printed: undecodable bytes become U+FFFD."""
     return os.fsencode(path).decode("utf-8", "replace")
 
-
-def rotate(image: np.ndarray, degrees: int) -> np.ndarray:
-    """`image` turned clockwise by 0, 90, 180 or 270 degrees."""
-    code = ROTATIONS[degrees]
-    return image if code is None else cv2.rotate(image, code)
 
 
 # --- reading -----------------------------------------------------------------------------------

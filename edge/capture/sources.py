@@ -32,7 +32,8 @@ import cv2
 import numpy as np
 
 from digits.common.errors import UsageError
-from digits.edge.capture.images import display, quiet_opencv, read_image, rotate
+from digits.edge.capture.images import display, quiet_opencv, read_image
+from digits.edge.core.orient import rotate
 from digits.edge.errors import ImageError, SourceError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm",

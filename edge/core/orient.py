@@ -2,9 +2,11 @@
 sideways (chosen from what the reader sees).
 
 A page turned by 90 degrees shows its digits lying down: their blobs are wider than tall,
-where upright digits are taller than wide. Only then are the two quarter turns read as well,
-and the turn whose digits read most surely wins, if it wins clearly; otherwise the photo is
-read as it is. Upside down (180) looks like upright to this test, so it is never guessed.
+where upright digits are taller than wide. Only then are the two quarter turns read as well;
+the one whose digits read more surely is kept if its digits stand up and it reads nearly as
+surely as the photo did (the model reads lying digits confidently too, as something).
+Otherwise the photo is read as it is. Upside down (180) looks like upright to this test, so it
+is never guessed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 from digits.edge.core.reader import FrameResult, Reader
 
 TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
-CLEAR_WIN = 1.25  # a turn must read this much more surely than the photo as it is
+AS_SURE = 0.8  # a turn must read at least this surely, relative to the photo as it is
 
 
 def rotate(frame: np.ndarray, degrees: int) -> np.ndarray:
@@ -37,10 +39,9 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
     first = reader.read(frame)
     if not first.sideways:
         return first, 0, frame
-    best, turn, used = first, 0, frame
-    for degrees in (90, 270):
-        turned = rotate(frame, degrees)
-        result = reader.read(turned)
-        if sureness(result) > CLEAR_WIN * max(sureness(best), 1e-6):
-            best, turn, used = result, degrees, turned
-    return best, turn, used
+    turns = [(reader.read(turned), degrees, turned)
+             for degrees, turned in ((d, rotate(frame, d)) for d in (90, 270))]
+    best = max(turns, key=lambda t: sureness(t[0]))
+    if not best[0].sideways and sureness(best[0]) >= AS_SURE * sureness(first):
+        return best
+    return first, 0, frame
