@@ -36,6 +36,16 @@ def rotate_option(f):
                              "captured or decoded (after a photo's own EXIF orientation).")(f)
 
 
+def frame_options(f):
+    """--width, --height, --fps: what a camera is asked for (`digits camera` and `digits serve`)."""
+    for name, kind, default, what in (("--fps", click.FloatRange(1, 240), 30, "Frame rate"),
+                                      ("--height", click.IntRange(16, 8192), 480, "Frame height"),
+                                      ("--width", click.IntRange(16, 8192), 640, "Frame width")):
+        f = click.option(name, type=kind, default=default, show_default=True,
+                         help=f"{what} asked of a camera.")(f)
+    return f
+
+
 def still_rotate_option(f):
     return click.option("--rotate", "turn", type=click.Choice(["auto", "0", "90", "180", "270"]),
                         default="auto",
@@ -195,10 +205,7 @@ def _save_overlay(path: Path, image, result, fps: float | None = None) -> None:
 @click.command(context_settings=CONTEXT)
 @click.option("--source", default="0", show_default=True,
               help="Camera index, /dev/videoN, picamera2, a video file, an image or a folder.")
-@click.option("--width", type=click.IntRange(16, 8192), default=640, show_default=True)
-@click.option("--height", type=click.IntRange(16, 8192), default=480, show_default=True)
-@click.option("--fps", type=click.FloatRange(1, 240), default=30, show_default=True,
-              help="Frame rate asked of a camera.")
+@frame_options
 @click.option("--headless", is_flag=True, help="No window: print the numbers when they change.")
 @click.option("--max-frames", type=click.IntRange(1), default=None, help="Stop after this many frames.")
 @click.option("--save-overlay", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -86,16 +86,20 @@ class Tally:
     def add(self, score: FrameScore) -> None:
         self.frames.append(score)
 
-    def _sum(self, name: str) -> int:
-        return sum(getattr(f, name) for f in self.frames)
+    def _share(self, part: str, whole: str) -> float:
+        """sum of `part` over sum of `whole`, across frames (0 when there is nothing)."""
+        total = sum(getattr(f, whole) for f in self.frames)
+        return sum(getattr(f, part) for f in self.frames) / max(1, total)
 
     @property
     def digit_precision(self) -> float:
-        return self._sum("correct_digits") / max(1, self._sum("read_digits"))
+        """Share of the digits read that are right (box and label)."""
+        return self._share("correct_digits", "read_digits")
 
     @property
     def digit_recall(self) -> float:
-        return self._sum("correct_digits") / max(1, self._sum("truth_digits"))
+        """Share of the truth's digits read right."""
+        return self._share("correct_digits", "truth_digits")
 
     @property
     def digit_f1(self) -> float:
@@ -105,12 +109,12 @@ class Tally:
     @property
     def located(self) -> float:
         """Share of truth digits whose box was found, right label or not."""
-        return self._sum("located_digits") / max(1, self._sum("truth_digits"))
+        return self._share("located_digits", "truth_digits")
 
     @property
     def number_exact(self) -> float:
         """Share of truth numbers read with exactly the right text."""
-        return self._sum("exact_numbers") / max(1, self._sum("truth_numbers"))
+        return self._share("exact_numbers", "truth_numbers")
 
     @property
     def frames_exact(self) -> float:

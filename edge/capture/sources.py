@@ -180,7 +180,29 @@ class ImageSource(Source):
         return None
 
 
-class VideoSource(Source):
+class _OpenCVSource(Source):
+    """Frames from an OpenCV VideoCapture (`self._cap`), numbered as they come."""
+
+    name: str
+    _index: int
+    _cap: object
+
+    def _grab(self):
+        """(image or None, milliseconds the read took)."""
+        start = time.perf_counter()
+        ok, image = self._cap.read()
+        ms = (time.perf_counter() - start) * 1e3
+        return (image if ok and image is not None and image.size else None), ms
+
+    def _frame(self, image, ms: float) -> Frame:
+        self._index += 1
+        return Frame(image, self._index - 1, self.name, ms)
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+class VideoSource(_OpenCVSource):
     """A video file, one decoded frame at a time, until it ends."""
 
     def __init__(self, path: Path, capture: Callable = cv2.VideoCapture):
@@ -192,20 +214,15 @@ class VideoSource(Source):
             raise SourceError(f"{path}: not a video OpenCV can open")
 
     def _next(self) -> Frame | None:
-        start = time.perf_counter()
-        ok, image = self._cap.read()
-        if not ok or image is None:
+        image, ms = self._grab()
+        if image is None:
             if self._index == 0:
                 raise SourceError(f"{self.name}: no frames could be decoded")
             return None
-        self._index += 1
-        return Frame(image, self._index - 1, self.name, (time.perf_counter() - start) * 1e3)
-
-    def close(self) -> None:
-        self._cap.release()
+        return self._frame(image, ms)
 
 
-class CameraSource(Source):
+class CameraSource(_OpenCVSource):
     """A V4L2 camera (index or /dev/videoN) at the requested size and rate."""
 
     def __init__(self, device: int | str, settings: SourceSettings = SourceSettings(),
@@ -226,15 +243,8 @@ class CameraSource(Source):
         self._cap.set(cv2.CAP_PROP_FPS, settings.fps)
 
     def _next(self) -> Frame | None:
-        start = time.perf_counter()
-        ok, image = self._cap.read()
-        if not ok or image is None or not image.size:
-            return None
-        self._index += 1
-        return Frame(image, self._index - 1, self.name, (time.perf_counter() - start) * 1e3)
-
-    def close(self) -> None:
-        self._cap.release()
+        image, ms = self._grab()
+        return None if image is None else self._frame(image, ms)
 
 
 class PiCameraSource(Source):

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from digits.common.cli import CONTEXT
-from digits.edge.cli import _reader, reader_options, rotate_option
+from digits.edge.cli import _reader, frame_options, reader_options, rotate_option
 from digits.edge.live.http import Limits
 
 IMAGE_PACE = 2.0  # still images (a file or a folder) are shown this many per second
@@ -22,12 +22,7 @@ IMAGE_PACE = 2.0  # still images (a file or a folder) are shown this many per se
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port to listen on (0: any free port; the address is printed).")
 @click.option("--loop", is_flag=True, help="Start a video, image or folder again when it ends.")
-@click.option("--width", type=click.IntRange(16, 8192), default=640, show_default=True,
-              help="Frame width asked of a camera.")
-@click.option("--height", type=click.IntRange(16, 8192), default=480, show_default=True,
-              help="Frame height asked of a camera.")
-@click.option("--fps", type=click.FloatRange(1, 240), default=30, show_default=True,
-              help="Frame rate asked of a camera.")
+@frame_options
 @rotate_option
 @click.option("--token", envvar="DIGITS_TOKEN", default=None,
               help="Access token: the page asks for it once and keeps it in a cookie; scripts send "
