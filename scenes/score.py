@@ -77,44 +77,37 @@ def score_frame(truth: dict[str, Any], read: dict[str, Any]) -> FrameScore:
                       len(t_numbers), len(r_numbers), len(exact), missed)
 
 
+class _Share:
+    """A Tally figure: the sum of one FrameScore field over the sum of another, across frames."""
+
+    def __init__(self, part: str, whole: str):
+        self.part, self.whole = part, whole
+
+    def __get__(self, tally: Tally | None, owner=None) -> float:
+        if tally is None:
+            return self  # type: ignore[return-value]
+        total = sum(getattr(f, self.whole) for f in tally.frames)
+        return sum(getattr(f, self.part) for f in tally.frames) / max(1, total)
+
+
 @dataclass
 class Tally:
     """Sums of frame scores, and the figures we report."""
 
     frames: list[FrameScore] = field(default_factory=list)
 
+    digit_precision = _Share("correct_digits", "read_digits")  # of the digits read, the right ones
+    digit_recall = _Share("correct_digits", "truth_digits")  # of the truth's digits, those read right
+    located = _Share("located_digits", "truth_digits")  # of the truth's digits, those found, any label
+    number_exact = _Share("exact_numbers", "truth_numbers")  # of the truth's numbers, those read exactly
+
     def add(self, score: FrameScore) -> None:
         self.frames.append(score)
-
-    def _share(self, part: str, whole: str) -> float:
-        """sum of `part` over sum of `whole`, across frames (0 when there is nothing)."""
-        total = sum(getattr(f, whole) for f in self.frames)
-        return sum(getattr(f, part) for f in self.frames) / max(1, total)
-
-    @property
-    def digit_precision(self) -> float:
-        """Share of the digits read that are right (box and label)."""
-        return self._share("correct_digits", "read_digits")
-
-    @property
-    def digit_recall(self) -> float:
-        """Share of the truth's digits read right."""
-        return self._share("correct_digits", "truth_digits")
 
     @property
     def digit_f1(self) -> float:
         p, r = self.digit_precision, self.digit_recall
         return 2 * p * r / (p + r) if p + r else 0.0
-
-    @property
-    def located(self) -> float:
-        """Share of truth digits whose box was found, right label or not."""
-        return self._share("located_digits", "truth_digits")
-
-    @property
-    def number_exact(self) -> float:
-        """Share of truth numbers read with exactly the right text."""
-        return self._share("exact_numbers", "truth_numbers")
 
     @property
     def frames_exact(self) -> float:
