@@ -14,6 +14,7 @@ help:
 	@echo "make ship           copy artifacts/models (all variants + card) into edge/models"
 	@echo "make clean          remove artifacts/ and reports/ (keeps .venv and the data cache)"
 	@echo "make pi-check       prove the Pi install: aarch64 wheels, then digits read under arm64 emulation"
+	@echo "make real           score the reader on the real photos (fetches the uncommitted ones once)"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -85,7 +86,7 @@ pi-check: $(STAMP)
 	$(BIN)/python deploy/pi_check.py $(PI_CHECK_ARGS)
 
 # --- the reader on the shipped samples --------------------------------------------------------
-.PHONY: demo scenes samples
+.PHONY: demo scenes samples real
 
 demo: $(STAMP)
 	$(DIGITS) read edge/samples --save-overlay reports/demo
@@ -95,6 +96,11 @@ demo: $(STAMP)
 scenes: $(STAMP)
 	$(DIGITS) data
 	$(DIGITS) scenes --count 200 --threads 1
+
+# the real photos: the committed ones, and (with internet) the rest of the manifest, fetched once
+.PHONY: real
+real: $(STAMP)
+	$(DIGITS) scenes --real scenes/real --fetch-real
 
 samples: $(STAMP)
 	$(BIN)/python -m digits.scenes.samples
