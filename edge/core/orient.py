@@ -30,8 +30,9 @@ def rotate(frame: np.ndarray, degrees: int) -> np.ndarray:
 
 
 def sureness(result: FrameResult) -> float:
-    """How much the reader believes what it read: the sum of its digits' confidences."""
-    return float(sum(d.confidence for d in result.digits))
+    """How much the reader believes what it read: the sum of its digits' confidences, leaving
+    out the 1s, which any straight stroke reads as whichever way it lies (a minus turned up)."""
+    return float(sum(d.confidence for d in result.digits if d.label != 1))
 
 
 def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, np.ndarray]:
