@@ -43,6 +43,9 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
     turns = [(reader.read(turned), degrees, turned)
              for degrees, turned in ((d, rotate(frame, d)) for d in (90, 270))]
     best = max(turns, key=lambda t: sureness(t[0]))
-    if not best[0].sideways and sureness(best[0]) >= AS_SURE * sureness(first):
+    sure = sureness(best[0])
+    # the turn's digits stand up, it reads nearly as surely as the photo did, and it is not a
+    # page of 1s (strokes turned up): at least half of what it read is sure and not a 1
+    if not best[0].sideways and sure >= AS_SURE * sureness(first) and sure >= 0.5 * len(best[0].digits):
         return best
     return first, 0, frame
