@@ -109,7 +109,7 @@ def _counts(labels) -> str:
 @main.command(context_settings=CONTEXT)
 @data_options
 @click.option("--epochs", type=click.IntRange(1, 500), default=None,
-              help="Passes over the training images [default: 18; 2 with --quick].")
+              help="Passes over the training images [default: 22; 2 with --quick].")
 @click.option("--quick", is_flag=True,
               help="A minute-long try: 8,000 training images, 2 epochs. Not for shipping.")
 @click.option("--width", type=click.IntRange(2, 256), default=24, show_default=True,
@@ -118,7 +118,7 @@ def _counts(labels) -> str:
 @click.option("--seed", type=int, default=7, show_default=True, help="Seeds Python, NumPy, TF.")
 @click.option("--no-augment", is_flag=True, help="Train on clean MNIST only (for comparison).")
 @click.option("--negatives", type=click.IntRange(0, 500_000), default=None,
-              help="'Not a digit' crops drawn for training [default: 16,000; 0 trains a 10-class "
+              help="'Not a digit' crops drawn for training [default: 20,000; 0 trains a 10-class "
                    "model's data with an unused eleventh output].")
 @click.option("--font-digits", type=click.IntRange(0, 500_000), default=None,
               help="Digits written by the training fonts [default: 6,000].")
@@ -148,6 +148,7 @@ def train(data_source, cache_dir, epochs, quick, width, batch_size, seed, no_aug
         negatives=negatives if negatives is not None else (2_000 if quick else TrainConfig.negatives),
         font_digits=font_digits if font_digits is not None else (
             1_000 if quick else TrainConfig.font_digits),
+        camera_digits=1_000 if quick else TrainConfig.camera_digits,
     )
     result = fit(mnist, out, cfg)
     click.echo(f"\nbest epoch {result.best_epoch}/{cfg.epochs}: validation accuracy "

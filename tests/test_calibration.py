@@ -34,3 +34,20 @@ def test_fitted_temperature_undoes_overconfidence():
     assert t == pytest.approx(3.0, rel=0.1)
     assert ece(softmax(sharpened / t), labels) < ece(softmax(sharpened), labels)
     assert (softmax(sharpened / t).argmax(1) == sharpened.argmax(1)).all()  # no answer changes
+
+
+def test_reject_bias_stays_within_the_digits_budget():
+    from digits.train.calibration import fit_reject_bias
+
+    rng = np.random.default_rng(1)
+    labels = np.array([3] * 1000 + [10] * 1000)
+    logits = rng.normal(0, 1, (2000, 11))
+    logits[:1000, 3] += 5  # digits: their own class wins...
+    logits[:1000, 10] += rng.normal(2, 1.5, 1000)  # ..."not a digit" is sometimes close
+    logits[1000:, 10] += rng.normal(1, 2, 1000)  # negatives: "not a digit" often, not always
+    shift = fit_reject_bias(logits, labels, 10, max_digit_reject=0.01)
+    shifted = logits.copy()
+    shifted[:, 10] += shift
+    assert (shifted[:1000].argmax(1) == 10).mean() <= 0.01
+    tighter = fit_reject_bias(logits, labels, 10, max_digit_reject=0.001)
+    assert tighter <= shift

@@ -32,7 +32,8 @@ def tiny_model(small_mnist, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("tiny")
     cfg = TrainConfig(epochs=3, batch_size=64, width=6, subset=6_000, warmup_epochs=0.3, augment=False,
-                      bn_momentum=0.9, negatives=1_500, font_digits=300, val_negatives=300)
+                      bn_momentum=0.9, negatives=1_500, font_digits=300, val_negatives=300,
+                      camera_digits=500)
     return train(small_mnist, out, cfg)
 
 

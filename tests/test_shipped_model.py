@@ -12,6 +12,9 @@ from digits.edge.core.interpreter import Classifier
 from digits.edge.core.shipped import MODELS_DIR
 
 CARD = ModelCard.load(MODELS_DIR / CARD_NAME)
+# The "not a digit" targets apply once an 11-output model ships; until one passes the gate of
+# `digits convert`, the shipped files are the 10-class ones and these checks wait.
+eleven = pytest.mark.skipif(CARD.outputs != 11, reason="the shipped model has no 'not a digit' output yet")
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -30,7 +33,42 @@ def test_card_matches_an_independent_evaluation(variant, mnist):
 def test_shipped_int8_meets_the_targets():
     int8, float32 = CARD.variants["int8"], CARD.variants["float32"]
     assert int8.input_dtype == "int8"
-    assert int8.accuracy >= 0.9955 and float32.accuracy >= 0.996
+    assert int8.accuracy >= 0.9955 and float32.accuracy >= 0.9955
     assert float32.accuracy - int8.accuracy <= 0.001
     assert int8.size_bytes <= 150_000
     assert int8.training_command.startswith("digits train")
+
+
+@eleven
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_variant_meets_the_not_a_digit_gate(variant):
+    """The card's figures are the gate's: 'not a digit' rarely said to digits, nearly always to
+    the held-out negatives, and int8 within 0.1 pp of the float model on each."""
+    entry, float32 = CARD.variants[variant], CARD.variants["float32"]
+    assert CARD.outputs == 11 and Classifier(MODELS_DIR / entry.file).reject_class == 10
+    assert entry.accuracy >= 0.9955
+    assert entry.not_a_digit <= 0.002 and entry.camera_not_a_digit <= 0.01
+    assert entry.negatives_rejected >= 0.97
+    assert entry.not_a_digit - float32.not_a_digit <= 0.001
+    assert entry.camera_not_a_digit - float32.camera_not_a_digit <= 0.001
+    assert float32.negatives_rejected - entry.negatives_rejected <= 0.001
+
+
+@eleven
+def test_shipped_int8_is_calibrated():
+    int8 = CARD.variants["int8"]
+    assert int8.ece_camera <= 0.02 and int8.ece_negatives <= 0.02
+    assert CARD.temperature is not None and CARD.fonts
+
+
+@eleven
+def test_the_card_says_what_not_a_digit_looks_like_to_the_file(mnist):
+    """Independently: the int8 file rejects the held-out negatives as often as the card says
+    (they are drawn with the installed fonts: `make train` installs the ones the card used)."""
+    from digits.train.negatives import font_files, held_out
+
+    if not font_files("test"):
+        pytest.skip("the held-out fonts are not installed (make fonts)")
+    negatives = held_out(mnist.x_test, mnist.y_test).images.astype(np.float32) / 255.0
+    labels = Classifier(MODELS_DIR / CARD.variants["int8"].file).predict_labels(negatives)
+    assert float((labels == 10).mean()) == pytest.approx(CARD.variants["int8"].negatives_rejected, abs=1e-9)

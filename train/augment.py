@@ -25,8 +25,8 @@ class AugmentConfig:
     p_blur: float = 0.20  # focus and motion blur
     p_noise: float = 0.20  # sensor noise left after binarisation
     noise_std: float = 0.08
-    p_elastic: float = 0.5  # other writers: a smooth random displacement of the strokes
-    elastic_px: float = 1.0  # std of the displacement at the 5x5 control points, in pixels
+    p_elastic: float = 0.25  # other writers: a smooth random displacement of the strokes
+    elastic_px: float = 0.9  # std of the displacement at the 5x5 control points, in pixels
 
 
 def _affine_transforms(n: tf.Tensor, cfg: AugmentConfig) -> tf.Tensor:

@@ -70,3 +70,20 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray, low: float = 0.25,
     best = grid[int(np.argmin([nll(logits, labels, t) for t in grid]))]
     fine = np.linspace(best / 1.07, best * 1.07, 41)
     return float(fine[int(np.argmin([nll(logits, labels, t) for t in fine]))])
+
+
+def fit_reject_bias(logits: np.ndarray, labels: np.ndarray, reject: int, max_digit_reject: float,
+                    grid: np.ndarray = np.linspace(-4.0, 4.0, 161)) -> float:
+    """The largest shift of the "not a digit" logit that calls at most `max_digit_reject` of the
+    validation digits "not a digit": as many negatives rejected as the digits' budget allows.
+    Digits' rejections only grow with the shift, so the first shift over budget ends the search."""
+    logits, labels = np.asarray(logits, np.float64), np.asarray(labels, np.int64)
+    digits = logits[labels != reject]
+    best = float(grid[0])
+    for shift in grid:
+        shifted = digits.copy()
+        shifted[:, reject] += shift
+        if (shifted.argmax(axis=1) == reject).mean() > max_digit_reject:
+            break
+        best = float(shift)
+    return best

@@ -24,7 +24,7 @@ import tensorflow as tf
 from digits.common.files import write_text
 from digits.common.paths import HISTORY_NAME
 from digits.train.augment import augment_batch
-from digits.train.calibration import ece, fit_temperature, softmax
+from digits.train.calibration import ece, fit_reject_bias, fit_temperature, softmax
 from digits.train.camera_like import camera_like
 from digits.train.data import Mnist, split
 from digits.train.model import REJECT_CLASS, build_model, count_macs, fold_temperature
@@ -36,7 +36,7 @@ MODEL_NAME = "digits.keras"
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 18
+    epochs: int = 22
     batch_size: int = 256
     peak_lr: float = 3e-3
     warmup_epochs: float = 1.0
@@ -47,10 +47,14 @@ class TrainConfig:
     seed: int = 7
     subset: int | None = None  # fit on the first N training images only (quick tries, tests)
     augment: bool = True
-    negatives: int = 16_000  # "not a digit" crops in the training set
+    negatives: int = 20_000  # "not a digit" crops in the training set
     font_digits: int = 6_000  # digits written by the training fonts and Hershey faces
+    camera_digits: int = 10_000  # MNIST fit digits photographed and read back (negatives are, too:
+    # without these, "looks photographed" would be a cue for "not a digit")
     val_negatives: int = 2_000  # negatives for model selection and the temperature
     calibrate: bool = True  # fit a temperature on validation and fold it into the logits
+    reject_budget: float | None = 0.003  # then shift "not a digit" so that at most this share of
+    # the validation digits (clean and camera-like) is rejected; None: no shift
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class TrainResult:
     seconds: float
     config: TrainConfig = field(default_factory=TrainConfig)
     temperature: float = 1.0
+    reject_shift: float = 0.0
     val_ece_before: float | None = None  # on the validation set, before and after the temperature
     val_ece_after: float | None = None
 
@@ -90,7 +95,8 @@ def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> Trai
     x_fit, y_fit = data.x_fit, data.y_fit
     if cfg.subset:
         x_fit, y_fit = x_fit[: cfg.subset], y_fit[: cfg.subset]
-    print(f"drawing {cfg.negatives:,} negatives and {cfg.font_digits:,} font digits …", flush=True)
+    print(f"drawing {cfg.negatives:,} negatives, {cfg.font_digits:,} font digits and "
+          f"{cfg.camera_digits:,} camera-like digits …", flush=True)
     started = time.perf_counter()
     parts = [(x_fit, y_fit)]
     if cfg.negatives:
@@ -98,6 +104,11 @@ def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> Trai
         parts.append((negatives, np.full(len(negatives), REJECT_CLASS)))
     if cfg.font_digits:
         parts.append(training_font_digits(cfg.font_digits, cfg.seed))
+    if cfg.camera_digits:
+        pick = np.random.default_rng([cfg.seed, 3]).choice(len(y_fit), min(cfg.camera_digits, len(y_fit)),
+                                                           replace=False)
+        photographed = camera_like(x_fit[pick], seed=cfg.seed + 2)
+        parts.append((np.round(photographed * 255).astype(np.uint8), y_fit[pick]))
     x_train = np.concatenate([x for x, _ in parts])
     y_train = np.concatenate([y for _, y in parts]).astype(np.int64)
     x_val, y_val = validation_set(data.x_val, data.y_val, cfg)
@@ -111,8 +122,8 @@ def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> Trai
     macs = count_macs(model)
     print(f"{model.count_params():,} parameters, {macs / 1e6:.2f} M multiply-accumulates per image")
 
-    steps = int(np.ceil(len(x_fit) / cfg.batch_size)) * cfg.epochs
-    warmup = min(int(np.ceil(len(x_fit) / cfg.batch_size) * cfg.warmup_epochs), steps // 2)
+    steps = int(np.ceil(len(x_train) / cfg.batch_size)) * cfg.epochs
+    warmup = min(int(np.ceil(len(x_train) / cfg.batch_size) * cfg.warmup_epochs), steps // 2)
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=cfg.peak_lr / 10, decay_steps=steps - warmup, alpha=0.0,
         warmup_target=cfg.peak_lr, warmup_steps=warmup,
@@ -133,10 +144,11 @@ def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> Trai
     )
     seconds = time.perf_counter() - started
     model.set_weights(best.weights)
-    temperature, before, after = 1.0, None, None
+    temperature, shift, before, after = 1.0, 0.0, None, None
     if cfg.calibrate:
-        temperature, before, after = calibrate(model, x_val, y_val)
-        print(f"temperature {temperature:.3f}: validation ECE {before:.2%} -> {after:.2%}")
+        temperature, shift, before, after = calibrate(model, x_val, y_val, cfg.reject_budget)
+        print(f"temperature {temperature:.3f}, 'not a digit' shift {shift:+.2f}: "
+              f"validation ECE {before:.2%} -> {after:.2%}")
 
     model_path = out_dir / MODEL_NAME
     partial = out_dir / f".{MODEL_NAME}.partial.keras"  # Keras insists on the extension
@@ -147,7 +159,7 @@ def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> Trai
     result = TrainResult(
         model_path=model_path, history=history, best_epoch=best.epoch + 1,
         best_val_accuracy=best.accuracy, params=model.count_params(), macs=macs,
-        seconds=seconds, config=cfg, temperature=temperature, val_ece_before=before,
+        seconds=seconds, config=cfg, temperature=temperature, reject_shift=shift, val_ece_before=before,
         val_ece_after=after,
     )
     write_text(out_dir / HISTORY_NAME, json.dumps(_summary(result), indent=2))
@@ -160,7 +172,8 @@ def _summary(result: TrainResult) -> dict:
         "history": result.history, "best_epoch": result.best_epoch,
         "best_val_accuracy": result.best_val_accuracy, "params": result.params,
         "macs": result.macs, "seconds": round(result.seconds, 1), "config": asdict(result.config),
-        "temperature": result.temperature, "val_ece_before": result.val_ece_before,
+        "temperature": result.temperature, "reject_shift": result.reject_shift,
+        "val_ece_before": result.val_ece_before,
         "val_ece_after": result.val_ece_after,
     }
 
@@ -177,15 +190,21 @@ def validation_set(x_val: np.ndarray, y_val: np.ndarray, cfg: TrainConfig) -> tu
     return np.concatenate(xs), np.concatenate(ys).astype(np.int64)
 
 
-def calibrate(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray) -> tuple[float, float, float]:
-    """Fit the temperature on validation logits and fold it into the model: (T, ECE before, after)."""
+def calibrate(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray,
+              reject_budget: float | None = None) -> tuple[float, float, float, float]:
+    """Fit the temperature (and the "not a digit" shift) on validation logits and fold them into
+    the model: (T, shift, ECE before, ECE after)."""
     logits_model = keras.Model(model.inputs, model.get_layer("logits").output)
     logits = logits_model.predict(x_val[..., None].astype(np.float32) / 255.0, batch_size=500, verbose=0)
     temperature = fit_temperature(logits, y_val)
-    before = ece(softmax(logits), y_val)
-    after = ece(softmax(logits / temperature), y_val)
-    fold_temperature(model, temperature)
-    return temperature, before, after
+    scaled = logits / temperature
+    shift = 0.0
+    if reject_budget is not None and logits.shape[1] > REJECT_CLASS:
+        shift = fit_reject_bias(scaled, y_val, REJECT_CLASS, reject_budget)
+        scaled[:, REJECT_CLASS] += shift
+    before, after = ece(softmax(logits), y_val), ece(softmax(scaled), y_val)
+    fold_temperature(model, temperature, shift)
+    return temperature, shift, before, after
 
 
 class _KeepBest(keras.callbacks.Callback):

@@ -75,9 +75,13 @@ def load_keras(path: Path):
         raise ModelError(f"{path}: not a readable Keras model ({str(exc).splitlines()[0]})") from None
 
 
-def fold_temperature(model: keras.Model, temperature: float) -> None:
-    """Divide the logits by `temperature` inside the weights of the last Dense layer, so the
-    calibrated softmax is the model itself (and survives every conversion, int8 included)."""
+def fold_temperature(model: keras.Model, temperature: float, reject_shift: float = 0.0) -> None:
+    """Divide the logits by `temperature` (then add `reject_shift` to "not a digit") inside the
+    weights of the last Dense layer, so the calibrated softmax is the model itself and survives
+    every conversion, int8 included."""
     dense = model.get_layer("logits")
     kernel, bias = dense.get_weights()
-    dense.set_weights([kernel / temperature, bias / temperature])
+    bias = bias / temperature
+    if reject_shift:
+        bias[REJECT_CLASS] += reject_shift
+    dense.set_weights([kernel / temperature, bias])
