@@ -13,7 +13,7 @@ and says so once on stderr.
 
 API:
     reader = Reader(model=None, backend="auto", threads=None, xnnpack=True,
-                    min_confidence=0.5, segment_config=SegmentConfig())
+                    min_confidence=0.5, segment_config=None)
     result = reader.read(frame_bgr)            # FrameResult
     result.digits: tuple[DigitRead, ...]      # box (x, y, w, h), label, confidence,
                                               # runner_up, runner_up_confidence
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -85,7 +85,7 @@ class Reader:
     def __init__(self, model: str | Path | None = None, backend: str = "auto",
                  threads: int | None = None, xnnpack: bool = True,
                  min_confidence: float = MIN_CONFIDENCE,
-                 segment_config: SegmentConfig = SegmentConfig()):
+                 segment_config: SegmentConfig | None = None):
         path = Path(model) if model is not None else default_model("int8")
         if model is None and not path.is_file():
             raise ModelError(f"{path}: the shipped model is missing (run `make train convert ship`, "
@@ -95,6 +95,10 @@ class Reader:
         self.reject = self.classifier.reject_class
         if self.reject is None:
             _say_once(f"note: {path.name} has no \"not a digit\" output; every blob is read as a digit")
+        if segment_config is None:
+            segment_config = SegmentConfig()
+            if self.reject is None:  # every blob comes back a digit: look only at digit-sized ones
+                segment_config = replace(segment_config, min_height=segment_config.min_height_unsure)
         self.min_confidence = min_confidence
         self.segment_config = segment_config
 
