@@ -8,8 +8,9 @@ the same invoke. The cut is kept when the blob is too wide to be one digit (TOO_
 it is wider than 95 % of digits and every part reads surely while the whole does not, or
 when the whole reads poorly and every part better. A blob whose answer is "not a digit" (the
 model's eleventh output) is dropped, and so are digits the model is unsure of (below
-`min_confidence`). A ten-output model has no such answer: the reader then keeps every blob
-and says so once on stderr.
+`min_confidence`). A ten-output model has no such answer: the reader then reads only
+digit-sized blobs (`min_height_unsure`), and says so once on stderr when such a file was given
+in place of a shipped model that has the answer.
 
 API:
     reader = Reader(model=None, backend="auto", threads=None, xnnpack=True,
@@ -93,7 +94,7 @@ class Reader:
         self.classifier = Classifier(path, backend=backend, threads=threads, xnnpack=xnnpack,
                                      exact_batch=True)
         self.reject = self.classifier.reject_class
-        if self.reject is None:
+        if self.reject is None and model is not None and _shipped_rejects():
             _say_once(f"note: {path.name} has no \"not a digit\" output; every blob is read as a digit")
         if segment_config is None:
             segment_config = SegmentConfig()
@@ -168,6 +169,18 @@ def _lying_down(seg: Segmentation) -> bool:
         return False
     aspects = sorted(b.box[2] / max(b.box[3], 1) for b in seg.blobs)
     return aspects[len(aspects) // 2] > SIDEWAYS_ASPECT
+
+
+def _shipped_rejects() -> bool:
+    """Whether the shipped model says "not a digit": a ten-output file given instead is then
+    worth a note, where the shipped one being ten-output is nothing the user chose."""
+    from digits.common.card import CARD_NAME, ModelCard
+    from digits.edge.core.shipped import MODELS_DIR
+
+    try:
+        return ModelCard.load(MODELS_DIR / CARD_NAME).outputs == 11
+    except Exception:  # no card, an old card: nothing to compare with
+        return False
 
 
 _SAID: set[str] = set()
