@@ -124,7 +124,7 @@ def join_broken(groups: list[list[Piece]], cfg: SegmentConfig = DEFAULT,
 
     Two digits side by side make a union wider than a digit (w > broken_width h), so they
     stay apart; so do two tall strokes side by side (a "11"), each nearly the union's height,
-    and two groups each as tall as the writing (`text_h`) one above the other: two rows.
+    and two groups each as tall as the writing (`text_h`), one wholly above the other: two rows.
     """
     whole = cfg.whole_digit * text_h if text_h else float("inf")
     boxes = [group_box(g) for g in groups]
@@ -142,7 +142,8 @@ def join_broken(groups: list[list[Piece]], cfg: SegmentConfig = DEFAULT,
                 uw, uh = max(ax + aw, bx + bw) - ux, max(ay + ah, by + bh) - uy
                 union = (ux, uy, uw, uh)
                 gap = max(bx - (ax + aw), ax - (bx + bw), by - (ay + ah), ay - (by + bh))
-                both_tall = min(ah, bh) >= 0.7 * uh or min(ah, bh) >= whole
+                stacked = min(ay + ah, by + bh) <= max(ay, by)  # one wholly above the other
+                both_tall = min(ah, bh) >= 0.7 * uh or (stacked and min(ah, bh) >= whole)
                 substantial = min(ah, bh) >= 0.3 * uh  # not a speck or a rule's leftover
                 one_shape = uw <= cfg.broken_width * uh and gap <= cfg.broken_gap * uh
                 if one_shape and substantial and not both_tall:
