@@ -188,7 +188,11 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
         closest = pool_factor(full.shape[1], config.max_work_width)
         finer = max(1, int(factor * text_px / config.zoom_to), closest)
         if finer < factor:
-            seg, _ = _segment_at(full, finer, config)
+            closer, closer_px = _segment_at(full, finer, config)
+            # keep the closer look only if it sees the same small writing, grown by the zoom:
+            # dust or noise read as "small writing" shows as bigger pieces once looked at closely
+            if closer_px <= config.zoom_agree * text_px * factor / finer:
+                seg = closer
     return seg
 
 

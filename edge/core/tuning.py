@@ -20,7 +20,8 @@ class SegmentConfig:
     min_px: float = 4.0  # ... and in working pixels, whatever the frame ...
     text_share: float = 0.3  # ... and of the writing's typical height (dust is smaller than the digits)
     zoom_below: float = 12.0  # writing under this many working pixels tall is looked at again, closer ...
-    zoom_to: float = 20.0  # ... at the working size that makes it about this tall
+    zoom_to: float = 20.0  # ... at the working size that makes it about this tall ...
+    zoom_agree: float = 1.5  # ... kept if the writing seen there is at most this much taller than foreseen
     max_work_width: int = 1600  # the closest look: frames are never searched wider than this
     max_height: float = 0.98  # largest digit, as a fraction of the frame's height: close-ups fill it
     max_pieces: int = 400  # a frame with more pieces than this is noise: keep the largest
