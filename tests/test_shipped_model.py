@@ -65,7 +65,8 @@ def test_shipped_int8_is_calibrated():
 def test_the_card_says_what_not_a_digit_looks_like_to_the_file(mnist):
     """Independently: the int8 file rejects the held-out negatives as often as the card says
     (they are drawn with the installed fonts: `make train` installs the ones the card used)."""
-    from digits.train.negatives import font_files, held_out
+    from digits.train.marks import font_files
+    from digits.train.negatives import held_out
 
     if not font_files("test"):
         pytest.skip("the held-out fonts are not installed (make fonts)")

@@ -39,13 +39,16 @@ class FontDigits:
     fonts: np.ndarray  # (n,) font file name of each image
 
 
+def _padded(glyph: np.ndarray, height: int, pad: int) -> np.ndarray:
+    """The glyph scaled to `height` px (aspect kept), with `pad` px of paper all round."""
+    width = max(1, round(glyph.shape[1] * height / glyph.shape[0]))
+    alpha = cv2.resize(glyph, (width, height), interpolation=cv2.INTER_AREA)
+    return cv2.copyMakeBorder(alpha, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+
+
 def _vary(alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     height = int(rng.integers(28, 90))
-    scale = height / alpha.shape[0]
-    alpha = cv2.resize(alpha, (max(1, round(alpha.shape[1] * scale)), height),
-                       interpolation=cv2.INTER_AREA)
-    pad = height // 2
-    alpha = cv2.copyMakeBorder(alpha, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    alpha = _padded(alpha, height, height // 2)
     h, w = alpha.shape
     angle, shear = rng.uniform(-8, 8), rng.uniform(-0.15, 0.15)
     warp = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
@@ -117,12 +120,7 @@ def training_font_digits(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]
         image = _vary(glyph, rng)
         if rng.random() < 0.5:
             height = int(rng.integers(30, 101))
-            scale = height / glyph.shape[0]
-            alpha = cv2.resize(glyph, (max(1, round(glyph.shape[1] * scale)), height),
-                               interpolation=cv2.INTER_AREA)
-            pad = height // 3
-            alpha = cv2.copyMakeBorder(alpha, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
-            image = read_back(on_paper(alpha, height, rng))
+            image = read_back(on_paper(_padded(glyph, height, height // 3), height, rng))
         images.append(np.round(image * 255).astype(np.uint8))
         labels.append(digit)
     return np.stack(images), np.array(labels, np.int64)
