@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from digits.train import marks
 from digits.train import negatives as neg
 
 
@@ -16,7 +17,7 @@ def digits(mnist):
 def test_every_kind_draws_mnist_style_crops(digits):
     for kind in neg.MIX:
         drawn = neg.make_negatives(6, seed=1, split="train", digits=digits, kinds=(kind,))
-        if kind == "photo" and not neg.photos("train"):
+        if kind == "photo" and not marks.photos("train"):
             assert len(drawn.images) == 6  # no matplotlib: another kind stands in
             continue
         assert drawn.images.shape == (6, 28, 28) and drawn.images.dtype == np.uint8
@@ -35,11 +36,11 @@ def test_seeded_and_split_apart(digits):
 
 
 def test_the_held_out_split_shares_no_font_face_or_photo():
-    assert not set(neg.HERSHEY["train"]) & set(neg.HERSHEY["test"])
-    assert not {p.name for p in neg.font_files("train")} & {p.name for p in neg.font_files("test")}
-    assert not set(neg.PHOTOS["train"]) & set(neg.PHOTOS["test"])
-    for prefix in neg.FONT_PREFIXES["train"]:
-        assert not any(p.startswith(prefix) or prefix.startswith(p) for p in neg.FONT_PREFIXES["test"])
+    assert not set(marks.HERSHEY["train"]) & set(marks.HERSHEY["test"])
+    assert not {p.name for p in marks.font_files("train")} & {p.name for p in marks.font_files("test")}
+    assert not set(marks.PHOTOS["train"]) & set(marks.PHOTOS["test"])
+    for prefix in marks.FONT_PREFIXES["train"]:
+        assert not any(p.startswith(prefix) or prefix.startswith(p) for p in marks.FONT_PREFIXES["test"])
 
 
 def test_no_digit_like_letters_are_negatives():
@@ -52,7 +53,8 @@ def test_font_writers_split_matches_the_negatives_split():
 
     assert not set(TRAIN_FONTS) & set(TEST_FONTS)
     for name in TEST_FONTS:
-        assert name.startswith(neg.FONT_PREFIXES["test"]) and not name.startswith(neg.FONT_PREFIXES["train"])
+        prefixes = marks.FONT_PREFIXES
+        assert name.startswith(prefixes["test"]) and not name.startswith(prefixes["train"])
 
 
 def test_parts_never_come_from_ones_or_sevens():
