@@ -46,8 +46,9 @@ class Figures:
 
 def failures(variant: str, accuracy: float, agreement: float, float_accuracy: float,
              limits: GateLimits, figures: Figures | None = None,
-             float_figures: Figures | None = None) -> list[str]:
-    """Why `variant` fails the gate (empty: it passes). Fractions in, percentages out."""
+             float_figures: Figures | None = None, rejects: bool = True) -> list[str]:
+    """Why `variant` fails the gate (empty: it passes). Fractions in, percentages out. A model
+    without "not a digit" (`rejects` False) is gated on digits alone: it has no negative to reject."""
     reasons = []
     drop_pp = (float_accuracy - accuracy) * 100
     if drop_pp > limits.max_drop_pp:
@@ -67,7 +68,7 @@ def failures(variant: str, accuracy: float, agreement: float, float_accuracy: fl
     if figures.not_a_digit_camera * 100 > limits.max_not_a_digit_camera_pct:
         reasons.append(f"{variant} calls {figures.not_a_digit_camera:.2%} of the camera-like digits "
                        f"'not a digit' (allowed {limits.max_not_a_digit_camera_pct}%)")
-    if figures.rejected * 100 < limits.min_rejected_pct:
+    if rejects and figures.rejected * 100 < limits.min_rejected_pct:
         reasons.append(f"{variant} rejects {figures.rejected:.2%} of the held-out negatives "
                        f"(required {limits.min_rejected_pct}%)")
     if float_figures is not None:

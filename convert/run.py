@@ -150,7 +150,7 @@ def convert_all(
         f"(camera-like {keras_figures.not_a_digit_camera:.2%}), "
         f"held-out negatives rejected {keras_figures.rejected:.2%}")
     if outputs == 10:
-        log("a 10-class model: no 'not a digit' output, so no negative is rejected")
+        log("a 10-class model: no 'not a digit' output; gated on the digits alone")
 
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".convert-", dir=out_dir))
@@ -169,7 +169,7 @@ def convert_all(
             accuracy = figures.accuracy
             agreement = float((labels == reference).mean())
             why = tuple(failures(variant, accuracy, agreement, keras_accuracy, limits, figures,
-                                 keras_figures))
+                                 keras_figures, rejects=outputs == 11))
             scores.append(VariantScore(variant, accuracy, agreement, len(blob), why, figures,
                                        camera_accuracy, ece_camera, ece_negatives))
             entries[variant] = VariantEntry(

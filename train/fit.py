@@ -23,7 +23,7 @@ import tensorflow as tf
 
 from digits.common.files import write_text
 from digits.common.paths import HISTORY_NAME
-from digits.train.augment import augment_batch
+from digits.train.augment import AugmentConfig, augment_batch
 from digits.train.calibration import ece, fit_reject_bias, fit_temperature, softmax
 from digits.train.camera_like import camera_like
 from digits.train.data import Mnist, split
@@ -47,6 +47,8 @@ class TrainConfig:
     seed: int = 7
     subset: int | None = None  # fit on the first N training images only (quick tries, tests)
     augment: bool = True
+    classes: int = 11  # 11: the ten digits and "not a digit"; 10: digits only (no negatives drawn)
+    elastic: float = 0.25  # share of training images elastically distorted (other writers)
     negatives: int = 20_000  # "not a digit" crops in the training set
     font_digits: int = 6_000  # digits written by the training fonts and Hershey faces
     camera_digits: int = 10_000  # MNIST fit digits photographed and read back (negatives are, too:
@@ -82,7 +84,7 @@ def _dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, training: bool) -> 
     def prepare(images, labels):
         images = tf.cast(images[..., None], tf.float32) / 255.0
         if training and cfg.augment:
-            images = augment_batch(images)
+            images = augment_batch(images, AugmentConfig(p_elastic=cfg.elastic))
         return images, labels
 
     return ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
@@ -99,7 +101,7 @@ def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> Trai
           f"{cfg.camera_digits:,} camera-like digits …", flush=True)
     started = time.perf_counter()
     parts = [(x_fit, y_fit)]
-    if cfg.negatives:
+    if cfg.negatives and cfg.classes == 11:
         negatives = make_negatives(cfg.negatives, cfg.seed, "train", digits=(x_fit, y_fit)).images
         parts.append((negatives, np.full(len(negatives), REJECT_CLASS)))
     if cfg.font_digits:
@@ -117,7 +119,8 @@ def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> Trai
     train_ds = _dataset(x_train, y_train, cfg, training=True)
     val_ds = _dataset(x_val, y_val, cfg, training=False)
 
-    model = build_model(width=cfg.width, dropout=cfg.dropout, bn_momentum=cfg.bn_momentum)
+    model = build_model(width=cfg.width, dropout=cfg.dropout, bn_momentum=cfg.bn_momentum,
+                        classes=cfg.classes)
     model.summary()
     macs = count_macs(model)
     print(f"{model.count_params():,} parameters, {macs / 1e6:.2f} M multiply-accumulates per image")
@@ -183,7 +186,7 @@ def validation_set(x_val: np.ndarray, y_val: np.ndarray, cfg: TrainConfig) -> tu
     train split's generators: the held-out ones stay for the gate)."""
     camera = np.round(camera_like(x_val, seed=cfg.seed + 1) * 255).astype(np.uint8)
     xs, ys = [x_val, camera], [y_val, y_val]
-    if cfg.val_negatives:
+    if cfg.val_negatives and cfg.classes == 11:
         negatives = make_negatives(cfg.val_negatives, cfg.seed + 1000, "train", digits=(x_val, y_val))
         xs.append(negatives.images)
         ys.append(np.full(len(negatives.images), REJECT_CLASS))
