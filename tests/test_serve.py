@@ -725,3 +725,14 @@ def test_a_camera_that_hangs_for_good_ends_the_process_for_systemd(camera):
         camera.answering.set()  # let the hung read return, so the loop thread ends
     view.loop.join(LIMIT)
     assert camera.opens == camera.closes == 1
+
+
+def test_serve_bounds_its_malloc_arenas_on_glibc():
+    """Two arenas keep a long-running server's RSS flat as viewers' threads come and go."""
+    import platform
+
+    from digits.edge.live.memory import bound_malloc_arenas
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("not glibc")
+    assert bound_malloc_arenas() is True

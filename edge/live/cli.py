@@ -60,8 +60,10 @@ def serve(source, host, port, loop, width, height, fps, rotate, token, allow_hos
     from digits.edge.capture.capture import capture_source
     from digits.edge.capture.sources import SourceSettings, parse_source
     from digits.edge.live.access import Access
+    from digits.edge.live.memory import bound_malloc_arenas
     from digits.edge.live.serve import LiveView, reader_process, run_until_stopped
 
+    bound_malloc_arenas()  # before any thread: viewers' threads then share two heaps
     spec = parse_source(source)
     capture = capture_source(spec, SourceSettings(width, height, fps, rotate), loop=loop)
     capture.open()  # a camera or file that is not there: one line and exit 1 (or 2), before the model
