@@ -70,3 +70,34 @@ def test_training_font_digits_without_pillow_fonts_still_draw_hershey(monkeypatc
     monkeypatch.setattr(other_writers, "find_fonts", lambda: [])
     x, y = other_writers.training_font_digits(30, seed=0)
     assert x.shape == (30, 28, 28) and set(y) <= set(range(10)) and x.max() > 200
+
+
+def _bar(degrees_from_upright: float) -> np.ndarray:
+    import cv2
+
+    canvas = np.zeros((100, 100), np.float32)
+    a = np.deg2rad(degrees_from_upright)
+    d = np.array([np.sin(a), -np.cos(a)]) * 40
+    cv2.line(canvas, tuple((50 - d).astype(int)), tuple((50 + d).astype(int)), 1.0, 6)
+    return canvas
+
+
+def test_a_narrow_upright_mark_is_a_one_not_a_negative():
+    for upright in (0, 15, -25, 30):
+        assert neg._one_upright_stroke(_bar(upright)), upright
+    for lying in (45, -60, 90):  # a slash or a minus sign stays a negative
+        assert not neg._one_upright_stroke(_bar(lying)), lying
+    ring = np.zeros((60, 60), np.float32)
+    ring[10:50, 10:50], ring[16:44, 16:44] = 1, 0
+    assert not neg._one_upright_stroke(ring)
+
+
+def test_a_glyph_the_font_lacks_is_no_negative():
+    """A font draws its missing-glyph box for a character it lacks: that box is a 0, not a mark."""
+    fonts = [f for f in marks.font_files("train") + marks.font_files("test")
+             if marks._pillow_render(f, marks.NOT_IN_ANY_FONT, 80) is not None]
+    if not fonts:
+        pytest.skip("no Pillow font with a missing-glyph box installed")
+    assert marks._pillow_glyph(fonts[0], marks.NOT_IN_ANY_FONT) is None
+    assert marks._pillow_glyph(fonts[0], "\u4e00") is None  # CJK: in none of these fonts
+    assert marks._pillow_glyph(fonts[0], "K") is not None

@@ -59,13 +59,29 @@ def _font(path: Path, size: int):
     return ImageFont.truetype(str(path), size)
 
 
+NOT_IN_ANY_FONT = "\U0010fffd"  # a private-use code point: every font draws its missing-glyph box
+
+
 def _pillow_glyph(path: Path, char: str, size: int = 80) -> np.ndarray | None:
+    """The font's glyph for `char`, or None when the font lacks it (its "tofu" box would be a 0)."""
+    alpha = _pillow_render(path, char, size)
+    missing = _pillow_render(path, NOT_IN_ANY_FONT, size)
+    if alpha is not None and missing is not None and alpha.shape == missing.shape \
+            and np.array_equal(alpha, missing):
+        return None
+    return alpha
+
+
+@functools.lru_cache(maxsize=1024)
+def _pillow_render(path: Path, char: str, size: int) -> np.ndarray | None:
     from PIL import Image, ImageDraw
 
     canvas = Image.new("L", (size * 3, size * 2), 0)
     ImageDraw.Draw(canvas).text((size // 2, size // 4), char, fill=255, font=_font(path, size))
-    alpha = np.asarray(canvas, np.float32) / 255.0
-    return _tight(alpha)
+    alpha = _tight(np.asarray(canvas, np.float32) / 255.0)
+    if alpha is not None:
+        alpha.setflags(write=False)  # cached: callers warp copies
+    return alpha
 
 
 def _hershey_glyph(face: int, char: str, thickness: int) -> np.ndarray | None:

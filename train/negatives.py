@@ -60,6 +60,19 @@ class Negatives:
 # --- marks on paper: an alpha mask (1 = ink) of any size --------------------------------------
 
 
+def _one_upright_stroke(alpha: np.ndarray) -> bool:
+    """A narrow mark standing within 35 degrees of upright: a 1 in anyone's hand, whatever the
+    font meant by it (a bracket, a slash, a bar)."""
+    points = np.argwhere(alpha > 0.3).astype(np.float32)
+    if len(points) < 3:
+        return False
+    (_, _), (rw, rh), angle = cv2.minAreaRect(points[:, ::-1])  # (x, y) points
+    if min(rw, rh) >= 0.35 * max(rw, rh):
+        return False
+    long_axis = angle if rw >= rh else angle + 90  # degrees from the x axis
+    return abs(np.cos(np.deg2rad(long_axis))) < np.sin(np.deg2rad(35))
+
+
 def _pen(rng: np.random.Generator, height: int) -> int:
     return max(1, int(round(height * rng.uniform(0.04, 0.14))))
 
@@ -101,6 +114,8 @@ def glyph(rng: np.random.Generator, split: str, **_) -> np.ndarray | None:
         return None
     if rng.random() < 0.5:  # a slanted or rotated hand
         alpha = _warp(alpha, rng, angle=10, shear=0.25)
+    if _one_upright_stroke(alpha):
+        return None
     return _read_mark(alpha, rng, small=char in SMALL)
 
 
@@ -155,7 +170,9 @@ def symbol(rng: np.random.Generator, split: str, **_) -> np.ndarray | None:
         pts = np.stack([50 - side * (rad * np.cos(arc) - rad + 15), 50 + rad * np.sin(arc) * 0.8], 1)
         _stroke(canvas, _jitter(pts, rng, j), t)
     alpha = _tight(canvas)
-    return None if alpha is None else _read_mark(alpha, rng, small=kind in SMALL)
+    if alpha is None or _one_upright_stroke(alpha):
+        return None
+    return _read_mark(alpha, rng, small=kind in SMALL)
 
 
 def _warp(alpha: np.ndarray, rng: np.random.Generator, angle: float, shear: float) -> np.ndarray:
