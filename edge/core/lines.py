@@ -68,13 +68,18 @@ def line_band(thick: np.ndarray, length: int, axis: int) -> np.ndarray:
     return cv2.bitwise_and(band, thick)
 
 
+SLENDER = 8  # a rule or a page's edge is at least this many times longer than thick; a 7's bar is not
+
+
 def thin_only(band: np.ndarray, axis: int, max_thick: int, span: int) -> np.ndarray:
     """The runs of `band` no thicker, on average across `axis`, than `max_thick` pixels, and
     those of any thickness at least `span` long (a table's rule, the edge of a page)."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
     along = stats[:, cv2.CC_STAT_WIDTH if axis == 1 else cv2.CC_STAT_HEIGHT]
-    thin = stats[:, cv2.CC_STAT_AREA] <= max_thick * np.maximum(along, 1)
-    keep = (thin | (along >= span)).astype(np.uint8)
+    along = np.maximum(along, 1)
+    thin = stats[:, cv2.CC_STAT_AREA] <= max_thick * along
+    slender = stats[:, cv2.CC_STAT_AREA] * SLENDER <= along * along  # long for its thickness
+    keep = (thin | ((along >= span) & slender)).astype(np.uint8)
     keep[0] = 0
     band = keep[labels]
     return band if cv2.countNonZero(band) else band[:0]
