@@ -36,8 +36,12 @@ def test_fitted_temperature_undoes_overconfidence():
     assert (softmax(sharpened / t).argmax(1) == sharpened.argmax(1)).all()  # no answer changes
 
 
-def test_reject_bias_stays_within_the_digits_budget():
-    from digits.train.calibration import fit_reject_bias
+def _shifted(logits: np.ndarray):
+    return lambda shift: logits + np.eye(logits.shape[1])[10] * shift
+
+
+def test_reject_shift_stays_within_the_digits_budget():
+    from digits.train.calibration import fit_reject_shift
 
     rng = np.random.default_rng(1)
     labels = np.array([3] * 1000 + [10] * 1000)
@@ -45,9 +49,29 @@ def test_reject_bias_stays_within_the_digits_budget():
     logits[:1000, 3] += 5  # digits: their own class wins...
     logits[:1000, 10] += rng.normal(2, 1.5, 1000)  # ..."not a digit" is sometimes close
     logits[1000:, 10] += rng.normal(1, 2, 1000)  # negatives: "not a digit" often, not always
-    shift = fit_reject_bias(logits, labels, 10, max_digit_reject=0.01)
-    shifted = logits.copy()
-    shifted[:, 10] += shift
-    assert (shifted[:1000].argmax(1) == 10).mean() <= 0.01
-    tighter = fit_reject_bias(logits, labels, 10, max_digit_reject=0.001)
-    assert tighter <= shift
+    groups = np.zeros(2000, np.int64)
+    shift = fit_reject_shift(_shifted(logits), labels, 10, (0.01,), groups)
+    assert (_shifted(logits)(shift)[:1000].argmax(1) == 10).mean() <= 0.01
+    assert (_shifted(logits)(shift + 0.05)[:1000].argmax(1) == 10).mean() > 0.01  # the largest
+    tighter = fit_reject_shift(_shifted(logits), labels, 10, (0.001,), groups)
+    assert tighter < shift
+
+
+def test_reject_shift_keeps_each_group_within_its_own_budget():
+    """Clean and camera-like digits have their own ceilings: the tighter group decides."""
+    from digits.train.calibration import fit_reject_shift
+
+    rng = np.random.default_rng(2)
+    labels = np.array([3] * 2000 + [10] * 500)
+    groups = np.array([0] * 1000 + [1] * 1000 + [2] * 500)
+    logits = rng.normal(0, 1, (2500, 11))
+    logits[:2000, 3] += 5
+    logits[:1000, 10] += rng.normal(0, 1, 1000)  # clean digits: far from "not a digit"
+    logits[1000:2000, 10] += rng.normal(3, 1.5, 1000)  # camera-like digits: much closer
+    logits[2000:, 10] += 4
+    loose = fit_reject_shift(_shifted(logits), labels, 10, (0.01, 0.05), groups)
+    tight_camera = fit_reject_shift(_shifted(logits), labels, 10, (0.01, 0.005), groups)
+    assert tight_camera < loose
+    for shift, budget in ((loose, (0.01, 0.05)), (tight_camera, (0.01, 0.005))):
+        called = _shifted(logits)(shift).argmax(1) == 10
+        assert called[:1000].mean() <= budget[0] and called[1000:2000].mean() <= budget[1]

@@ -9,6 +9,7 @@ weights it survives conversion to int8.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,18 +73,20 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray, low: float = 0.25,
     return float(fine[int(np.argmin([nll(logits, labels, t) for t in fine]))])
 
 
-def fit_reject_bias(logits: np.ndarray, labels: np.ndarray, reject: int, max_digit_reject: float,
-                    grid: np.ndarray = np.linspace(-4.0, 4.0, 161)) -> float:
-    """The largest shift of the "not a digit" logit that calls at most `max_digit_reject` of the
-    validation digits "not a digit": as many negatives rejected as the digits' budget allows.
-    Digits' rejections only grow with the shift, so the first shift over budget ends the search."""
-    logits, labels = np.asarray(logits, np.float64), np.asarray(labels, np.int64)
-    digits = logits[labels != reject]
+def fit_reject_shift(probabilities: Callable[[float], np.ndarray], labels: np.ndarray, reject: int,
+                     budget: tuple[float, ...], groups: np.ndarray,
+                     grid: np.ndarray = np.linspace(-4.0, 4.0, 161)) -> float:
+    """The largest shift of "not a digit" that calls at most `budget[g]` of the validation digits
+    of group `g` "not a digit" (clean and camera-like digits have their own ceilings in the gate):
+    as many negatives rejected as the digits' budget allows. `probabilities(shift)` gives every
+    output for every row. Rejections only grow with the shift: the first one over budget ends
+    the search."""
+    labels, groups = np.asarray(labels, np.int64), np.asarray(groups, np.int64)
+    members = [(groups == g) & (labels != reject) for g in range(len(budget))]
     best = float(grid[0])
     for shift in grid:
-        shifted = digits.copy()
-        shifted[:, reject] += shift
-        if (shifted.argmax(axis=1) == reject).mean() > max_digit_reject:
+        called = probabilities(float(shift)).argmax(axis=1) == reject
+        if any(m.any() and called[m].mean() > b for m, b in zip(members, budget)):
             break
         best = float(shift)
     return best

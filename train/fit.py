@@ -1,11 +1,16 @@
-"""Training: verified MNIST + other writers + negatives -> augmented tf.data -> CNN -> best on
-validation -> temperature folded in -> Keras model.
+"""Training in two stages: the digits, then "not a digit".
 
-The training set is MNIST's fit split, digits written by the training fonts
-(`other_writers.training_font_digits`) and "not a digit" crops (`negatives`, train split);
-validation is MNIST's validation split, clean and camera-like, with negatives of another seed.
-Hyper-parameters are the named defaults of `TrainConfig`; `digits train` exposes the ones
-worth changing. The 10,000 test images, the held-out fonts and negatives are never seen here.
+1. The digit model: MNIST's fit split, augmented for the camera -> the ten-output CNN -> best
+   epoch on validation -> temperature folded into the logits.
+2. The reject branch (`model.with_reject_branch`): the digit model frozen, a small branch trained
+   on MNIST again, digits written by the training fonts (`other_writers.training_font_digits`),
+   photographed MNIST digits and "not a digit" crops (`negatives`, train split) -> best epoch ->
+   its own temperature, and a shift that keeps the validation digits' rejections within budget.
+
+Two stages because one network asked to do both gave up MNIST accuracy (99.4-99.5 %) for its
+negatives; frozen, the digit model keeps its accuracy and the branch only says whether a digit
+is there. Validation is MNIST's validation split, clean and camera-like, with negatives of
+another seed. The 10,000 test images, the held-out fonts and negatives are never seen here.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import json
 import shlex
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import keras
@@ -24,10 +29,20 @@ import tensorflow as tf
 from digits.common.files import write_text
 from digits.common.paths import HISTORY_NAME
 from digits.train.augment import AugmentConfig, augment_batch
-from digits.train.calibration import ece, fit_reject_bias, fit_temperature, softmax
+from digits.train.calibration import ece, fit_reject_shift, fit_temperature, softmax
 from digits.train.camera_like import camera_like
 from digits.train.data import Mnist, split
-from digits.train.model import REJECT_CLASS, build_model, count_macs, fold_temperature
+from digits.train.model import (
+    REJECT_CLASS,
+    REJECT_LOGIT,
+    build_model,
+    count_macs,
+    digit_model_of,
+    fold_reject_calibration,
+    fold_temperature,
+    load_keras,
+    with_reject_branch,
+)
 from digits.train.negatives import make_negatives
 from digits.train.other_writers import training_font_digits
 
@@ -36,7 +51,7 @@ MODEL_NAME = "digits.keras"
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 22
+    epochs: int = 24  # the digit model's
     batch_size: int = 256
     peak_lr: float = 3e-3
     warmup_epochs: float = 1.0
@@ -47,16 +62,21 @@ class TrainConfig:
     seed: int = 7
     subset: int | None = None  # fit on the first N training images only (quick tries, tests)
     augment: bool = True
-    classes: int = 11  # 11: the ten digits and "not a digit"; 10: digits only (no negatives drawn)
-    elastic: float = 0.25  # share of training images elastically distorted (other writers)
-    negatives: int = 20_000  # "not a digit" crops in the training set
+    classes: int = 11  # 11: the digits, then the "not a digit" branch; 10: the digit model alone
+    digit_model: Path | None = None  # a trained ten-output model: skip the first stage
+    reject_epochs: int = 10
+    reject_width: int = 32  # the branch's filters on the digit model's 14x14 maps (twice on 7x7)
+    reject_lr: float = 3e-3
+    elastic: float = 0.25  # share of the branch's training images elastically distorted
+    negatives: int = 20_000  # "not a digit" crops in the branch's training set
     font_digits: int = 6_000  # digits written by the training fonts and Hershey faces
     camera_digits: int = 10_000  # MNIST fit digits photographed and read back (negatives are, too:
     # without these, "looks photographed" would be a cue for "not a digit")
     val_negatives: int = 2_000  # negatives for model selection and the temperature
-    calibrate: bool = True  # fit a temperature on validation and fold it into the logits
-    reject_budget: float | None = 0.003  # then shift "not a digit" so that at most this share of
-    # the validation digits (clean and camera-like) is rejected; None: no shift
+    calibrate: bool = True  # fit temperatures on validation and fold them into the weights
+    reject_budget: tuple[float, float] | None = (0.0005, 0.006)  # then shift "not a digit" as far
+    # as these shares of the validation digits, clean and camera-like, called "not a digit" allow
+    # (well inside the gate's 0.2 % and 1 % on the test digits); None: no shift
 
 
 @dataclass(frozen=True)
@@ -73,6 +93,7 @@ class TrainResult:
     reject_shift: float = 0.0
     val_ece_before: float | None = None  # on the validation set, before and after the temperature
     val_ece_after: float | None = None
+    reject_temperature: float | None = None  # the branch's, before its shift
 
 
 def _dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, training: bool) -> tf.data.Dataset:
@@ -91,17 +112,98 @@ def _dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, training: bool) -> 
 
 
 def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> TrainResult:
-    """Fit, keep the weights of the best validation epoch, write `digits.keras` atomically."""
+    """Both stages (or the first alone for `classes=10`); writes `digits.keras` atomically."""
     keras.utils.set_random_seed(cfg.seed)
     data = split(mnist)
     x_fit, y_fit = data.x_fit, data.y_fit
     if cfg.subset:
         x_fit, y_fit = x_fit[: cfg.subset], y_fit[: cfg.subset]
+    started = time.perf_counter()
+    history: dict[str, list[float]] = {}
+    temperature, shift, before, after = 1.0, 0.0, None, None
+    reject_temperature = None
+    best = _KeepBest()
+    if cfg.digit_model is not None:
+        model = digit_model_of(load_keras(cfg.digit_model))
+        if not _is_digit_model(model):
+            raise ValueError(f"{cfg.digit_model}: not a ten-output digit model")
+        print(f"digit model from {cfg.digit_model} (first stage skipped)", flush=True)
+    else:
+        model, best, history = _fit_digits(x_fit, y_fit, data.x_val, data.y_val, cfg)
+        if cfg.calibrate:
+            temperature, _, before, after = calibrate(model, data.x_val, data.y_val)
+            print(f"digit model: temperature {temperature:.3f}, validation ECE {before:.2%} -> {after:.2%}")
+    reject_stage = None
+    if cfg.classes == 11:
+        model, reject_stage, reject_history = _fit_reject_branch(model, x_fit, y_fit, data, cfg)
+        history.update({f"reject_{k}": v for k, v in reject_history.items()})
+        reject_temperature, shift, before, after = reject_stage
+    seconds = time.perf_counter() - started
+
+    model_path = out_dir / MODEL_NAME
+    out_dir.mkdir(parents=True, exist_ok=True)
+    partial = out_dir / f".{MODEL_NAME}.partial.keras"  # Keras insists on the extension
+    model.save(partial)
+    partial.replace(model_path)
+    result = TrainResult(
+        model_path=model_path, history=history, best_epoch=best.epoch + 1,
+        best_val_accuracy=best.accuracy, params=model.count_params(), macs=count_macs(model),
+        seconds=seconds, config=cfg, temperature=temperature, reject_shift=shift, val_ece_before=before,
+        val_ece_after=after, reject_temperature=reject_temperature,
+    )
+    write_text(out_dir / HISTORY_NAME, json.dumps(_summary(result), indent=2))
+    return result
+
+
+def _is_digit_model(model: keras.Model) -> bool:
+    """A ten-output CNN of `build_model`, without a "not a digit" branch."""
+    names = {layer.name for layer in model.layers}
+    return "logits" in names and model.get_layer("logits").units == 10 and REJECT_LOGIT not in names
+
+
+def _schedule(steps_per_epoch: int, epochs: int, warmup_epochs: float, peak_lr: float):
+    steps = steps_per_epoch * epochs
+    warmup = min(int(steps_per_epoch * warmup_epochs), steps // 2)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=peak_lr / 10, decay_steps=steps - warmup, alpha=0.0,
+        warmup_target=peak_lr, warmup_steps=warmup,
+    )
+
+
+def _fit(model: keras.Model, train_ds, val_ds, epochs: int, schedule, cfg: TrainConfig):
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        jit_compile=False,  # XLA is slower than oneDNN for this net on CPU (measured)
+    )
+    best = _KeepBest()
+    fit = model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=[best],
+                    verbose=1 if sys.stdout.isatty() else 2)
+    model.set_weights(best.weights)
+    return best, {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+
+
+def _fit_digits(x_fit, y_fit, x_val, y_val, cfg: TrainConfig):
+    """The first stage: the ten-output digit model on MNIST, augmented for the camera."""
+    digits_only = replace(cfg, elastic=0.0)
+    print(f"digit model: {len(y_fit):,} training images, {len(y_val):,} for validation", flush=True)
+    model = build_model(width=cfg.width, dropout=cfg.dropout, bn_momentum=cfg.bn_momentum, classes=10)
+    model.summary()
+    steps = int(np.ceil(len(x_fit) / cfg.batch_size))
+    best, history = _fit(model, _dataset(x_fit, y_fit, digits_only, True),
+                         _dataset(x_val, y_val, digits_only, False), cfg.epochs,
+                         _schedule(steps, cfg.epochs, cfg.warmup_epochs, cfg.peak_lr), cfg)
+    return model, best, history
+
+
+def _fit_reject_branch(digit_model: keras.Model, x_fit, y_fit, data, cfg: TrainConfig):
+    """The second stage: the branch that says "not a digit", the digit model frozen."""
     print(f"drawing {cfg.negatives:,} negatives, {cfg.font_digits:,} font digits and "
           f"{cfg.camera_digits:,} camera-like digits …", flush=True)
     started = time.perf_counter()
     parts = [(x_fit, y_fit)]
-    if cfg.negatives and cfg.classes == 11:
+    if cfg.negatives:
         negatives = make_negatives(cfg.negatives, cfg.seed, "train", digits=(x_fit, y_fit)).images
         parts.append((negatives, np.full(len(negatives), REJECT_CLASS)))
     if cfg.font_digits:
@@ -114,59 +216,20 @@ def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> Trai
     x_train = np.concatenate([x for x, _ in parts])
     y_train = np.concatenate([y for _, y in parts]).astype(np.int64)
     x_val, y_val = validation_set(data.x_val, data.y_val, cfg)
-    print(f"training set {len(y_train):,} images, validation {len(y_val):,} "
+    print(f"reject branch: {len(y_train):,} training images, {len(y_val):,} for validation "
           f"({time.perf_counter() - started:.0f} s to draw)", flush=True)
-    train_ds = _dataset(x_train, y_train, cfg, training=True)
-    val_ds = _dataset(x_val, y_val, cfg, training=False)
-
-    model = build_model(width=cfg.width, dropout=cfg.dropout, bn_momentum=cfg.bn_momentum,
-                        classes=cfg.classes)
+    model = with_reject_branch(digit_model, width=cfg.reject_width, bn_momentum=cfg.bn_momentum)
     model.summary()
-    macs = count_macs(model)
-    print(f"{model.count_params():,} parameters, {macs / 1e6:.2f} M multiply-accumulates per image")
-
-    steps = int(np.ceil(len(x_train) / cfg.batch_size)) * cfg.epochs
-    warmup = min(int(np.ceil(len(x_train) / cfg.batch_size) * cfg.warmup_epochs), steps // 2)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=cfg.peak_lr / 10, decay_steps=steps - warmup, alpha=0.0,
-        warmup_target=cfg.peak_lr, warmup_steps=warmup,
-    )
-    model.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        jit_compile=False,  # XLA is slower than oneDNN for this net on CPU (measured)
-    )
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    best = _KeepBest()
-    started = time.perf_counter()
-    fit = model.fit(
-        train_ds, validation_data=val_ds, epochs=cfg.epochs, callbacks=[best],
-        verbose=1 if sys.stdout.isatty() else 2,
-    )
-    seconds = time.perf_counter() - started
-    model.set_weights(best.weights)
-    temperature, shift, before, after = 1.0, 0.0, None, None
+    steps = int(np.ceil(len(x_train) / cfg.batch_size))
+    _, history = _fit(model, _dataset(x_train, y_train, cfg, True), _dataset(x_val, y_val, cfg, False),
+                      cfg.reject_epochs, _schedule(steps, cfg.reject_epochs, 0.5, cfg.reject_lr), cfg)
+    calibration = (None, 0.0, None, None)
     if cfg.calibrate:
-        temperature, shift, before, after = calibrate(model, x_val, y_val, cfg.reject_budget)
-        print(f"temperature {temperature:.3f}, 'not a digit' shift {shift:+.2f}: "
+        calibration = calibrate_reject(model, x_val, y_val, cfg.reject_budget)
+        temperature, shift, before, after = calibration
+        print(f"'not a digit': temperature {temperature:.3f}, shift {shift:+.2f}, "
               f"validation ECE {before:.2%} -> {after:.2%}")
-
-    model_path = out_dir / MODEL_NAME
-    partial = out_dir / f".{MODEL_NAME}.partial.keras"  # Keras insists on the extension
-    model.save(partial)
-    partial.replace(model_path)
-
-    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
-    result = TrainResult(
-        model_path=model_path, history=history, best_epoch=best.epoch + 1,
-        best_val_accuracy=best.accuracy, params=model.count_params(), macs=macs,
-        seconds=seconds, config=cfg, temperature=temperature, reject_shift=shift, val_ece_before=before,
-        val_ece_after=after,
-    )
-    write_text(out_dir / HISTORY_NAME, json.dumps(_summary(result), indent=2))
-    return result
+    return model, calibration, history
 
 
 def _summary(result: TrainResult) -> dict:
@@ -174,8 +237,10 @@ def _summary(result: TrainResult) -> dict:
         "command": "digits " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "digits train",
         "history": result.history, "best_epoch": result.best_epoch,
         "best_val_accuracy": result.best_val_accuracy, "params": result.params,
-        "macs": result.macs, "seconds": round(result.seconds, 1), "config": asdict(result.config),
-        "temperature": result.temperature, "reject_shift": result.reject_shift,
+        "macs": result.macs, "seconds": round(result.seconds, 1),
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(result.config).items()},
+        "temperature": result.temperature, "reject_temperature": result.reject_temperature,
+        "reject_shift": result.reject_shift,
         "val_ece_before": result.val_ece_before,
         "val_ece_after": result.val_ece_after,
     }
@@ -193,20 +258,47 @@ def validation_set(x_val: np.ndarray, y_val: np.ndarray, cfg: TrainConfig) -> tu
     return np.concatenate(xs), np.concatenate(ys).astype(np.int64)
 
 
-def calibrate(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray,
-              reject_budget: float | None = None) -> tuple[float, float, float, float]:
-    """Fit the temperature (and the "not a digit" shift) on validation logits and fold them into
-    the model: (T, shift, ECE before, ECE after)."""
+def calibrate(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray) -> tuple[float, float, float, float]:
+    """Fit the digit model's temperature on validation logits and fold it in:
+    (T, 0, ECE before, ECE after)."""
     logits_model = keras.Model(model.inputs, model.get_layer("logits").output)
     logits = logits_model.predict(x_val[..., None].astype(np.float32) / 255.0, batch_size=500, verbose=0)
     temperature = fit_temperature(logits, y_val)
-    scaled = logits / temperature
+    before, after = ece(softmax(logits), y_val), ece(softmax(logits / temperature), y_val)
+    fold_temperature(model, temperature)
+    return temperature, 0.0, before, after
+
+
+def validation_groups(y_val: np.ndarray) -> np.ndarray:
+    """0 for the clean validation digits, 1 for their camera-like copy, 2 for the negatives, in
+    the order `validation_set` stacks them."""
+    n = int((y_val != REJECT_CLASS).sum()) // 2
+    return np.concatenate([np.zeros(n, np.int64), np.ones(n, np.int64),
+                           np.full(len(y_val) - 2 * n, 2, np.int64)])
+
+
+def calibrate_reject(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray,
+                     budget: tuple[float, float] | None) -> tuple[float, float, float, float]:
+    """Fit the branch's temperature (digit or not, on validation) and the shift of "not a digit"
+    within `budget`, and fold both into the branch: (T, shift, ECE before, ECE after), ECE over
+    all eleven outputs."""
+    images = x_val[..., None].astype(np.float32) / 255.0
+    probe = keras.Model(model.inputs, [model.get_layer("digit_probabilities").output,
+                                       model.get_layer(REJECT_LOGIT).output])
+    digit_probs, r = probe.predict(images, batch_size=500, verbose=0)
+    r = r[:, 0].astype(np.float64)
+    is_negative = (y_val == REJECT_CLASS).astype(np.int64)
+    temperature = fit_temperature(np.stack([np.zeros_like(r), r], 1), is_negative)
+
+    def probabilities(shift: float, t: float = temperature) -> np.ndarray:
+        p = 1.0 / (1.0 + np.exp(-(r / t + shift)))
+        return np.concatenate([digit_probs * (1 - p)[:, None], p[:, None]], 1)
+
     shift = 0.0
-    if reject_budget is not None and logits.shape[1] > REJECT_CLASS:
-        shift = fit_reject_bias(scaled, y_val, REJECT_CLASS, reject_budget)
-        scaled[:, REJECT_CLASS] += shift
-    before, after = ece(softmax(logits), y_val), ece(softmax(scaled), y_val)
-    fold_temperature(model, temperature, shift)
+    if budget is not None:
+        shift = fit_reject_shift(probabilities, y_val, REJECT_CLASS, budget, validation_groups(y_val))
+    before, after = ece(probabilities(0.0, 1.0), y_val), ece(probabilities(shift), y_val)
+    fold_reject_calibration(model, temperature, shift)
     return temperature, shift, before, after
 
 

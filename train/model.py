@@ -33,7 +33,7 @@ def build_model(width: int = 24, dropout: float = 0.25, bn_momentum: float = 0.9
     output, "not a digit", costs one more row of the last Dense layer.
 
     A short run (tests, --quick) wants bn_momentum 0.9 so the batch-norm statistics settle.
-    `classes=10` builds the older digits-only model (tests of the 10-class fallback).
+    `classes=10` builds the ten-output digit model that `with_reject_branch` then extends.
     """
     w = width
     return keras.Sequential(
@@ -85,3 +85,88 @@ def fold_temperature(model: keras.Model, temperature: float, reject_shift: float
     if reject_shift:
         bias[REJECT_CLASS] += reject_shift
     dense.set_weights([kernel / temperature, bias])
+
+
+REJECT_PREFIX = "reject_"  # the names of the "not a digit" branch's layers
+
+
+def with_reject_branch(digit_model: keras.Model, width: int = 32, hidden: int = 64,
+                       bn_momentum: float = 0.99, dropout: float = 0.2) -> keras.Model:
+    """The eleven-output model: a trained ten-output `digit_model`, frozen, and a small branch
+    that says how likely the crop is "not a digit".
+
+    P(not a digit) = sigmoid(r) and P(digit k) = (1 - sigmoid(r)) * softmax(digit logits)_k: the
+    branch never changes which digit wins, only whether a digit is there, so the digits' accuracy
+    is the ten-output model's less the digits it rejects. The branch reads the digit model's own
+    feature maps (the 14x14 strokes and the 7x7 shapes): a strided 3x3 and a 1x1 convolution,
+    pooled by mean and by max (one foreign stroke anywhere counts), and a small dense layer.
+    About 1 M multiply-accumulates more; every op converts to int8.
+    """
+    digit_model.trainable = False
+    image = keras.Input(INPUT_SHAPE, name="crop")  # "image" is the digit model's own input
+    x, relus, pooled = image, [], None
+    for layer in digit_model.layers:
+        if layer.name == "probabilities":
+            break
+        if isinstance(layer, layers.Dropout):
+            continue
+        x = layer(x, training=False) if isinstance(layer, layers.BatchNormalization) else layer(x)
+        if isinstance(layer, layers.ReLU):
+            relus.append(x)
+        elif isinstance(layer, layers.GlobalAveragePooling2D):
+            pooled = x
+    digit_logits = x
+    strokes, shapes = relus[2], relus[-1]  # 14x14x2w and 7x7x4w
+
+    def conv(tensor, filters: int, kernel: int, strides: int, name: str):
+        tensor = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False,
+                               name=f"{REJECT_PREFIX}{name}_conv")(tensor)
+        tensor = layers.BatchNormalization(momentum=bn_momentum, name=f"{REJECT_PREFIX}{name}_bn")(tensor)
+        return layers.ReLU(name=f"{REJECT_PREFIX}{name}_relu")(tensor)
+
+    maps = layers.Concatenate(name=f"{REJECT_PREFIX}maps")(
+        [conv(strokes, width, 3, 2, "strokes"), conv(shapes, 2 * width, 1, 1, "shapes")])
+    z = layers.Concatenate(name=f"{REJECT_PREFIX}features")(
+        [pooled, layers.GlobalMaxPooling2D(name=f"{REJECT_PREFIX}max")(maps),
+         layers.GlobalAveragePooling2D(name=f"{REJECT_PREFIX}mean")(maps)])
+    z = layers.Dense(hidden, activation="relu", name=f"{REJECT_PREFIX}hidden")(z)
+    z = layers.Dropout(dropout, name=f"{REJECT_PREFIX}dropout")(z)
+    r = layers.Dense(1, name=REJECT_LOGIT)(z)
+    p_reject = layers.Activation("sigmoid", name=f"{REJECT_PREFIX}probability")(r)
+    p_digit = layers.Softmax(name="digit_probabilities")(digit_logits)
+    p_digit = layers.Multiply(name="digit_share")(
+        [p_digit, layers.Rescaling(-1.0, offset=1.0, name=f"{REJECT_PREFIX}complement")(p_reject)])
+    probabilities = layers.Concatenate(name="probabilities")([p_digit, p_reject])
+    return keras.Model(image, probabilities, name="digits_cnn_with_reject")
+
+
+REJECT_LOGIT = "reject_logit"
+
+
+def has_reject_branch(model: keras.Model) -> bool:
+    return any(layer.name == REJECT_LOGIT for layer in model.layers)
+
+
+def fold_reject_calibration(model: keras.Model, temperature: float, shift: float) -> None:
+    """r -> r / temperature + shift inside the branch's last Dense layer."""
+    dense = model.get_layer(REJECT_LOGIT)
+    kernel, bias = dense.get_weights()
+    dense.set_weights([kernel / temperature, bias / temperature + shift])
+
+
+def digit_model_of(model: keras.Model) -> keras.Model:
+    """The ten-output digit model inside an eleven-output one (itself if it has no branch): a
+    fresh `build_model` with the digit layers' weights, so the branch can be trained again."""
+    if not has_reject_branch(model):
+        return model
+    own = {"digit_probabilities", "digit_share", "probabilities"}
+    digit_layers = [layer for layer in model.layers if not layer.name.startswith(REJECT_PREFIX)
+                    and layer.name not in own and layer.weights]
+    width = digit_layers[0].filters
+    fresh = build_model(width=width, classes=10)
+    weighted = [layer for layer in fresh.layers if layer.weights]
+    if len(weighted) != len(digit_layers):
+        raise ModelError("the digit layers of this model do not match the CNN of build_model")
+    for target, source in zip(weighted, digit_layers):
+        target.set_weights(source.get_weights())
+    return fresh

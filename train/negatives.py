@@ -13,7 +13,9 @@ photos without digits (matplotlib's sample photos; never scikit-image's, which a
 Two splits that share no font, no Hershey face and no photo: "train" (training and validation,
 any seed) and "test" (the held-out negatives of the gate; its own seed, fonts, faces and photos,
 and its own way of drawing scribbles). Letters that a hand writes like a digit (O o D Q U u C c I l i j
-t | S s Z z B b G g q) are never negatives; nor is a digit part that is still one stroke (a 1).
+t | S s Z z B b G g q) are never negatives; nor is a digit part that is still one stroke, any
+narrow mark standing within 35 degrees of upright (a bracket, a bar: a 1), or the box a font
+draws for a character it lacks (a 0).
 """
 
 from __future__ import annotations
