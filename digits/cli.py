@@ -142,14 +142,14 @@ def train(data_source, cache_dir, epochs, reject_epochs, quick, width, batch_siz
     Writes OUT/digits.keras. Test images, held-out fonts and held-out negatives are not
     touched: score them with `digits evaluate`.
     """
-    _quiet_tensorflow()
-    from digits.train.fit import TrainConfig
-    from digits.train.fit import train as fit
-
     if ten and digit_model is not None:
         raise UsageError("--ten trains the digit model that --from-digits would skip: give one of them")
     if digit_model is not None and not digit_model.is_file():
         raise UsageError(f"{digit_model}: no such Keras model")
+    _quiet_tensorflow()
+    from digits.train.fit import TrainConfig
+    from digits.train.fit import train as fit
+
     mnist = _load(data_source, cache_dir)
     cfg = TrainConfig(
         epochs=epochs or (2 if quick else TrainConfig.epochs),
