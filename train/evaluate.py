@@ -74,6 +74,15 @@ def rejected(probs: np.ndarray) -> np.ndarray:
     return probs.argmax(axis=1) == REJECT
 
 
+def rejection_note(probs: np.ndarray, labels: np.ndarray) -> str:
+    """For digits from other hands: how many the model calls "not a digit", and how well its ten
+    digit outputs alone read them (so a drop can be told apart: the digits, or the reject)."""
+    if probs.shape[1] <= REJECT:
+        return ""
+    alone = float((probs[:, :REJECT].argmax(axis=1) == labels).mean())
+    return f" ({rejected(probs).mean():.2%} called 'not a digit'; {alone:.2%} by the ten digit outputs alone)"
+
+
 def evaluate(
     model_path: Path,
     x_test: np.ndarray,
@@ -180,9 +189,10 @@ def _uci(predict: Predictor, log: Callable[[str], None]) -> float | None:
     if uci is None:
         log("no scikit-learn here: skipping the UCI handwritten digits")
         return None
-    accuracy = float((predict(uci.images).argmax(axis=1) == uci.labels).mean())
+    probs = predict(uci.images)
+    accuracy = float((probs.argmax(axis=1) == uci.labels).mean())
     log(f"UCI handwritten digits (scikit-learn, 43 writers, 8x8): accuracy {accuracy:.2%} "
-        f"on {len(uci.labels):,} digits")
+        f"on {len(uci.labels):,} digits{rejection_note(probs, uci.labels)}")
     return accuracy
 
 
@@ -211,7 +221,8 @@ def _other_writers(predict: Predictor, log: Callable[[str], None]
         log("no held-out handwriting fonts (apt-get install fonts-dkg-handwriting …) or no Pillow "
             "here: skipping the other-writers check")
         return None, None, None
-    predicted = predict(fonts.images).argmax(axis=1)
+    probs = predict(fonts.images)
+    predicted = probs.argmax(axis=1)
     overall = float((predicted == fonts.labels).mean())
     per_font = {str(name): float((predicted[fonts.fonts == name] == fonts.labels[fonts.fonts == name]).mean())
                 for name in sorted(set(fonts.fonts))}
@@ -220,5 +231,6 @@ def _other_writers(predict: Predictor, log: Callable[[str], None]
              "| font (never trained on) | accuracy |", "|---|---:|"]
     lines += [f"| {name} | {acc:.1%} |" for name, acc in per_font.items()]
     log(f"other writers (held-out handwriting fonts): accuracy {overall:.2%} on {len(fonts.labels):,} "
-        "digits; " + ", ".join(f"{n.split('.')[0]} {a:.1%}" for n, a in per_font.items()))
+        f"digits{rejection_note(probs, fonts.labels)}; "
+        + ", ".join(f"{n.split('.')[0]} {a:.1%}" for n, a in per_font.items()))
     return "\n".join(lines), overall, per_font
