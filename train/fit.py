@@ -131,7 +131,7 @@ def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> Trai
     else:
         model, best, history = _fit_digits(x_fit, y_fit, data.x_val, data.y_val, cfg)
         if cfg.calibrate:
-            temperature, _, before, after = calibrate(model, data.x_val, data.y_val)
+            temperature, before, after = calibrate(model, data.x_val, data.y_val)
             print(f"digit model: temperature {temperature:.3f}, validation ECE {before:.2%} -> {after:.2%}")
     reject_stage = None
     if cfg.classes == 11:
@@ -258,15 +258,15 @@ def validation_set(x_val: np.ndarray, y_val: np.ndarray, cfg: TrainConfig) -> tu
     return np.concatenate(xs), np.concatenate(ys).astype(np.int64)
 
 
-def calibrate(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray) -> tuple[float, float, float, float]:
+def calibrate(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray) -> tuple[float, float, float]:
     """Fit the digit model's temperature on validation logits and fold it in:
-    (T, 0, ECE before, ECE after)."""
+    (T, ECE before, ECE after)."""
     logits_model = keras.Model(model.inputs, model.get_layer("logits").output)
     logits = logits_model.predict(x_val[..., None].astype(np.float32) / 255.0, batch_size=500, verbose=0)
     temperature = fit_temperature(logits, y_val)
     before, after = ece(softmax(logits), y_val), ece(softmax(logits / temperature), y_val)
     fold_temperature(model, temperature)
-    return temperature, 0.0, before, after
+    return temperature, before, after
 
 
 def validation_groups(y_val: np.ndarray) -> np.ndarray:

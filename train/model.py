@@ -29,11 +29,11 @@ def conv_block(filters: int, strides: int, bn_momentum: float) -> list[layers.La
 
 def build_model(width: int = 24, dropout: float = 0.25, bn_momentum: float = 0.99,
                 classes: int = NUM_CLASSES) -> keras.Sequential:
-    """80k parameters and 6.3 M MACs at width 24; `width` scales every layer. The eleventh
-    output, "not a digit", costs one more row of the last Dense layer.
+    """80k parameters and 6.3 M MACs at width 24; `width` scales every layer.
 
     A short run (tests, --quick) wants bn_momentum 0.9 so the batch-norm statistics settle.
-    `classes=10` builds the ten-output digit model that `with_reject_branch` then extends.
+    Training builds it with `classes=10`, the digit model that `with_reject_branch` extends;
+    eleven plain outputs remain for tests of a model whose "not a digit" is one more logit.
     """
     w = width
     return keras.Sequential(
@@ -75,19 +75,16 @@ def load_keras(path: Path):
         raise ModelError(f"{path}: not a readable Keras model ({str(exc).splitlines()[0]})") from None
 
 
-def fold_temperature(model: keras.Model, temperature: float, reject_shift: float = 0.0) -> None:
-    """Divide the logits by `temperature` (then add `reject_shift` to "not a digit") inside the
-    weights of the last Dense layer, so the calibrated softmax is the model itself and survives
-    every conversion, int8 included."""
+def fold_temperature(model: keras.Model, temperature: float) -> None:
+    """Divide the logits by `temperature` inside the weights of the last Dense layer, so the
+    calibrated softmax is the model itself (and survives every conversion, int8 included)."""
     dense = model.get_layer("logits")
     kernel, bias = dense.get_weights()
-    bias = bias / temperature
-    if reject_shift:
-        bias[REJECT_CLASS] += reject_shift
-    dense.set_weights([kernel / temperature, bias])
+    dense.set_weights([kernel / temperature, bias / temperature])
 
 
 REJECT_PREFIX = "reject_"  # the names of the "not a digit" branch's layers
+REJECT_LOGIT = "reject_logit"  # its last layer: r, with P(not a digit) = sigmoid(r)
 
 
 def with_reject_branch(digit_model: keras.Model, width: int = 32, hidden: int = 64,
@@ -138,9 +135,6 @@ def with_reject_branch(digit_model: keras.Model, width: int = 32, hidden: int = 
         [p_digit, layers.Rescaling(-1.0, offset=1.0, name=f"{REJECT_PREFIX}complement")(p_reject)])
     probabilities = layers.Concatenate(name="probabilities")([p_digit, p_reject])
     return keras.Model(image, probabilities, name="digits_cnn_with_reject")
-
-
-REJECT_LOGIT = "reject_logit"
 
 
 def has_reject_branch(model: keras.Model) -> bool:

@@ -62,17 +62,24 @@ class Negatives:
 # --- marks on paper: an alpha mask (1 = ink) of any size --------------------------------------
 
 
+def _narrow_stroke(alpha: np.ndarray) -> float | None:
+    """For a mark that is one narrow stroke (its tightest rectangle under 0.35 as wide as long),
+    how far its long axis leans from upright, in degrees; None for any other mark."""
+    points = np.argwhere(alpha > 0.3).astype(np.float32)[:, ::-1]  # (x, y)
+    (_, _), (rw, rh), angle = cv2.minAreaRect(points)
+    if min(rw, rh) >= 0.35 * max(rw, rh):
+        return None
+    long_axis = angle if rw >= rh else angle + 90  # degrees from the x axis
+    return float(np.rad2deg(np.arcsin(min(1.0, abs(np.cos(np.deg2rad(long_axis)))))))
+
+
 def _one_upright_stroke(alpha: np.ndarray) -> bool:
     """A narrow mark standing within 35 degrees of upright: a 1 in anyone's hand, whatever the
     font meant by it (a bracket, a slash, a bar)."""
-    points = np.argwhere(alpha > 0.3).astype(np.float32)
-    if len(points) < 3:
+    if np.count_nonzero(alpha > 0.3) < 3:
         return False
-    (_, _), (rw, rh), angle = cv2.minAreaRect(points[:, ::-1])  # (x, y) points
-    if min(rw, rh) >= 0.35 * max(rw, rh):
-        return False
-    long_axis = angle if rw >= rh else angle + 90  # degrees from the x axis
-    return abs(np.cos(np.deg2rad(long_axis))) < np.sin(np.deg2rad(35))
+    lean = _narrow_stroke(alpha)
+    return lean is not None and lean < 35
 
 
 def _pen(rng: np.random.Generator, height: int) -> int:
@@ -220,8 +227,7 @@ def part(rng: np.random.Generator, digits: tuple[np.ndarray, np.ndarray] | None 
     tight = _tight(kept)
     if not 0.25 <= share <= 0.55 or tight is None:
         return None
-    (_, _), (rw, rh), _ = cv2.minAreaRect(np.argwhere(tight > 0.3).astype(np.float32))
-    if min(rw, rh) < 0.35 * max(rw, rh):  # one stroke, upright or slanted: that is a 1
+    if _narrow_stroke(tight) is not None:  # one stroke, upright or slanted: that is a 1
         return None
     return _read_mark(tight, rng)
 
