@@ -37,8 +37,21 @@ def find_page(gray: np.ndarray, cfg: SegmentConfig = DEFAULT) -> np.ndarray | No
     rough = cv2.medianBlur(cv2.absdiff(small, cv2.blur(small, (3, 3))), 7)
     small = cv2.GaussianBlur(small, (5, 5), 0)
     level, bright = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    # paper is bright and smooth; a desk's glare is bright but grainy (leather, wood, cloth)
-    bright[rough > cfg.page_grain * max(level, 1.0)] = 0
+    # paper is bright and smooth; a desk's glare is bright but grainy (leather, wood, cloth).
+    # A page dense with writing (a table, a full sheet) is grainy too at this coarse look:
+    # when the smooth part holds no sheet, the bright part is tried as it is
+    smooth = bright.copy()
+    smooth[rough > cfg.page_grain * max(level, 1.0)] = 0
+    for candidate in (smooth, bright):
+        sheet = _sheet_in(small, candidate, cfg)
+        if sheet is not None:
+            return cv2.resize(sheet * 255, (w, h), interpolation=cv2.INTER_NEAREST)
+    return None
+
+
+def _sheet_in(small: np.ndarray, bright: np.ndarray, cfg: SegmentConfig) -> np.ndarray | None:
+    """The sheet (0/1, margin excluded) at the coarse look, from its bright mask, or None
+    when the dark surround does not make a desk round one convex sheet."""
     bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     count, labels = cv2.connectedComponents((bright == 0).astype(np.uint8), connectivity=8)
     edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
@@ -60,8 +73,7 @@ def find_page(gray: np.ndarray, cfg: SegmentConfig = DEFAULT) -> np.ndarray | No
     if sheet.sum() < cfg.page_convexity * hull.sum():
         return None  # not a sheet's shape: light walls, a window, a lit part of the scene
     margin = max(1, int(round(cfg.page_margin * min(small.shape))))
-    sheet = cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * margin + 1, 2 * margin + 1)))
-    return cv2.resize(sheet * 255, (w, h), interpolation=cv2.INTER_NEAREST)
+    return cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * margin + 1, 2 * margin + 1)))
 
 
 def paint_outside(gray: np.ndarray, sheet: np.ndarray) -> np.ndarray:
