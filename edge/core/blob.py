@@ -26,6 +26,7 @@ class Blob:
     box: Box  # tight box of the ink, in input-image pixels
     crop: np.ndarray = field(repr=False)  # float32 ink map of the box, 0 = paper, for to_mnist
     parts: tuple[Blob, ...] = ()  # the blob cut into touching digits, when its shape suggests so
+    source: object = field(default=None, repr=False, compare=False)  # cuts.CutSource: to cut it again
 
 
 @dataclass(frozen=True)

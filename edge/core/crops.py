@@ -7,6 +7,8 @@ the digits it may hold.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -39,11 +41,46 @@ def full_res_blob(gray: np.ndarray, box: Box, mask: np.ndarray, paper: np.ndarra
     patch under `box`; `paper` is the working-size paper level. Other blobs' ink inside the
     box is masked out.
     """
+    patch = ink_patch(gray, box, mask, paper, scale, dark, work_ink, cfg)
+    if patch is None:
+        return None
+    solid = cv2.threshold(patch.ink, level, 255, cv2.THRESH_BINARY)[1]
+    tx, ty, tw, th = cv2.boundingRect(solid)
+    if tw == 0 or th == 0:
+        return None
+    crop = normalise(patch.ink[ty : ty + th, tx : tx + tw], solid[ty : ty + th, tx : tx + tw], level, cfg)
+    return Blob(patch.box_of(tx, ty, tw, th), crop)
+
+
+@dataclass(frozen=True)
+class InkPatch:
+    """A blob's own ink (uint8, 255 = full strength, other blobs and paper 0) at the finest
+    size worth reading it at, and where that patch lies in the input frame."""
+    ink: np.ndarray
+    x: int  # the patch's origin in the patch's own pixels: input pixels, or working ones
+    y: int
+    unit: float  # input pixels per patch pixel: 1, or the working size's factor
+    frame_w: int
+    frame_h: int
+
+    def box_of(self, x: int, y: int, w: int, h: int) -> Box:
+        """A box of patch pixels as a box of input pixels."""
+        if self.unit == 1.0:
+            return (self.x + x, self.y + y, w, h)
+        return _box_in_input((self.x + x, self.y + y, w, h), self.unit, self.frame_w, self.frame_h)
+
+
+def ink_patch(gray: np.ndarray, box: Box, mask: np.ndarray, paper: np.ndarray, scale: float,
+              dark: bool, work_ink: np.ndarray | None = None,
+              cfg: SegmentConfig = DEFAULT) -> InkPatch | None:
+    """The blob's ink from the full-resolution frame; a big blob's straight from the
+    working-size ink map (`work_ink`): it is still over twice the 20 px the model sees, so
+    going back to full resolution would only cost time."""
     fh, fw = gray.shape[:2]
     inv = 1.0 / scale
     x, y, w, h = box
     if work_ink is not None and inv > 1.0 and h >= cfg.big_blob:
-        return _work_res_blob(work_ink, box, mask, inv, level, fw, fh, cfg)
+        return InkPatch(cv2.bitwise_and(work_ink[y : y + h, x : x + w], mask * 255), x, y, inv, fw, fh)
     X0, Y0 = int(x * inv), int(y * inv)
     X1, Y1 = min(fw, int(np.ceil((x + w) * inv))), min(fh, int(np.ceil((y + h) * inv)))
     if X1 - X0 < 2 or Y1 - Y0 < 2:
@@ -60,27 +97,7 @@ def full_res_blob(gray: np.ndarray, box: Box, mask: np.ndarray, paper: np.ndarra
     # uint8 throughout: ink = 255 * (1 - gray / paper), other blobs' ink and the paper at 0
     ink = cv2.bitwise_not(cv2.divide(region, paper_full, scale=255.0))
     ink = cv2.bitwise_and(ink, cv2.threshold(own, 64, 255, cv2.THRESH_BINARY)[1])
-    solid = cv2.threshold(ink, level, 255, cv2.THRESH_BINARY)[1]
-    tx0, ty0, tw, th = cv2.boundingRect(solid)
-    if tw == 0 or th == 0:
-        return None
-    tx1, ty1 = tx0 + tw, ty0 + th
-    return Blob((X0 + tx0, Y0 + ty0, tx1 - tx0, ty1 - ty0),
-                _normalise(ink[ty0:ty1, tx0:tx1], solid[ty0:ty1, tx0:tx1], level, cfg))
-
-
-def _work_res_blob(ink: np.ndarray, box: Box, mask: np.ndarray, inv: float, level: int,
-                   fw: int, fh: int, cfg: SegmentConfig = DEFAULT) -> Blob | None:
-    """A big blob straight from the working-size ink map: it is still over twice the 20 px
-    the model sees, so going back to full resolution would only cost time."""
-    x, y, w, h = box
-    crop = cv2.bitwise_and(ink[y : y + h, x : x + w], mask * 255)
-    solid = cv2.threshold(crop, level, 255, cv2.THRESH_BINARY)[1]
-    tx, ty, tw, th = cv2.boundingRect(solid)
-    if tw == 0 or th == 0:
-        return None
-    return Blob(_box_in_input((x + tx, y + ty, tw, th), inv, fw, fh),
-                _normalise(crop[ty : ty + th, tx : tx + tw], solid[ty : ty + th, tx : tx + tw], level, cfg))
+    return InkPatch(ink, X0, Y0, 1.0, fw, fh)
 
 
 def _box_in_input(box: Box, inv: float, fw: int, fh: int) -> Box:
@@ -90,7 +107,7 @@ def _box_in_input(box: Box, inv: float, fw: int, fh: int) -> Box:
     return (X0, Y0, max(1, X1 - X0), max(1, Y1 - Y0))
 
 
-def _normalise(crop: np.ndarray, solid: np.ndarray, level: int,
+def normalise(crop: np.ndarray, solid: np.ndarray, level: int,
                cfg: SegmentConfig = DEFAULT) -> np.ndarray:
     """uint8 ink to float [0, 1] like MNIST's strokes: full strength at the typical stroke
     core, paper noise (under half the level) at 0; fine strokes widened."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from digits.edge.core.blob import Box, union
@@ -38,6 +39,43 @@ def find_pieces(components, strong: np.ndarray, min_side: int,
     return pieces, labels
 
 
+def unbridge(pieces: list[Piece], labels: np.ndarray, strict: np.ndarray, text_h: float,
+             min_side: int, cfg: SegmentConfig = DEFAULT) -> list[Piece]:
+    """Split a piece that holds two digits joined only through a removed rule.
+
+    Re-joining strokes across a rule also joins a digit sitting on the rule to one hanging
+    below it (a table's rows, a notebook list). `strict` is the mask with the rules taken
+    out and nothing re-joined: a piece that falls apart there into two or more pieces each
+    as tall as the writing is those pieces (their labels are written into `labels`); a
+    digit crossing the rule falls apart into pieces shorter than the writing, and stays whole.
+    """
+    if not text_h:
+        return pieces
+    tall = cfg.whole_digit * text_h
+    out: list[Piece] = []
+    next_label = int(labels.max()) + 1
+    for p in pieces:
+        x, y, w, h = p.box
+        if h < 2 * tall and w < 2 * cfg.digit_aspect * tall:
+            out.append(p)
+            continue
+        own = ((labels[y : y + h, x : x + w] == p.label) & (strict[y : y + h, x : x + w] > 0)).view(np.uint8)
+        count, sub, stats, _ = cv2.connectedComponentsWithStats(own, connectivity=8)
+        whole = [i for i in range(1, count) if stats[i, cv2.CC_STAT_HEIGHT] >= tall]
+        if len(whole) < 2 or next_label + count >= np.iinfo(labels.dtype).max:
+            out.append(p)
+            continue
+        window = labels[y : y + h, x : x + w]
+        for i in range(1, count):
+            sx, sy, sw, sh, area = (int(v) for v in stats[i])
+            if max(sw, sh) < min_side:
+                continue
+            window[sub == i] = next_label
+            out.append(Piece((x + sx, y + sy, sw, sh), area, next_label))
+            next_label += 1
+    return out
+
+
 def join_pieces(pieces: list[Piece], min_h: float = 0.0, cfg: SegmentConfig = DEFAULT,
                 text_h: float = 0.0) -> list[list[Piece]]:
     """Group pieces that sit one above another in the same column: parts of one digit.
@@ -68,6 +106,8 @@ def join_pieces(pieces: list[Piece], min_h: float = 0.0, cfg: SegmentConfig = DE
             gap = max(ay, by) - min(ay + ah, by + bh)  # negative when the rows overlap
             tall = max(ah, bh)
             if text_h and min(ah, bh) >= whole:
+                continue  # two rows
+            if is_frame(pieces[a], text_h, cfg) or is_frame(pieces[b], text_h, cfg):
                 continue
             if overlap >= cfg.column_overlap * min(aw, bw) and gap <= cfg.column_gap * tall:
                 small, big = (a, b) if pieces[a].area < pieces[b].area else (b, a)
@@ -78,11 +118,11 @@ def join_pieces(pieces: list[Piece], min_h: float = 0.0, cfg: SegmentConfig = DE
     groups: dict[int, list[Piece]] = {}
     for i in range(n):
         groups.setdefault(find(i), []).append(pieces[i])
-    return join_broken(attach_fragments(list(groups.values()), min_h, cfg), cfg, text_h)
+    return join_broken(attach_fragments(list(groups.values()), min_h, cfg, text_h), cfg, text_h)
 
 
 def attach_fragments(groups: list[list[Piece]], min_h: float = 0.0,
-                     cfg: SegmentConfig = DEFAULT) -> list[list[Piece]]:
+                     cfg: SegmentConfig = DEFAULT, text_h: float = 0.0) -> list[list[Piece]]:
     """Give each fragment (under half as tall as a neighbour, and touching or nearly touching
     it) to that neighbour: a detached hat or tail, a stroke broken off at a ruled line.
 
@@ -91,7 +131,9 @@ def attach_fragments(groups: list[list[Piece]], min_h: float = 0.0,
     """
     boxes = [group_box(g) for g in groups]
     order = sorted(range(len(groups)), key=lambda i: -boxes[i][3])
-    owners = [j for j in order if boxes[j][3] >= min_h]  # only a digit-sized group takes a part
+    # only a digit-sized group takes a part, and not a box drawn round the writing
+    owners = [j for j in order if boxes[j][3] >= min_h
+              and not (len(groups[j]) == 1 and is_frame(groups[j][0], text_h, cfg))]
     owner = list(range(len(groups)))
     for i in order[::-1]:  # the smallest first
         x, y, w, h = boxes[i]
@@ -155,6 +197,13 @@ def join_broken(groups: list[list[Piece]], cfg: SegmentConfig = DEFAULT,
             if merged:
                 break
     return groups
+
+
+def is_frame(piece: Piece, text_h: float, cfg: SegmentConfig = DEFAULT) -> bool:
+    """A box drawn round the writing or a table's leftover rules: far taller than the writing
+    and mostly empty. It takes no other piece, so the digits inside it stay digits."""
+    x, y, w, h = piece.box
+    return bool(text_h) and h > cfg.frame_height * text_h and piece.area < cfg.frame_fill * w * h
 
 
 def group_box(group: list[Piece]) -> Box:

@@ -12,6 +12,11 @@ model's eleventh output) is dropped, and so are digits the model is unsure of (b
 digit-sized blobs (`min_height_unsure`), and says so once on stderr when such a file was given
 in place of a shipped model that has the answer.
 
+With the eleventh output, a blob read poorly (dropped, or cut with a doubtful part) on a page
+that is mostly digits gets a second look (`cuts`): cut at every valley of its ink, all spans
+of all such blobs in one more invoke, and the likeliest cutting kept when every digit on it
+reads surely (touching digits written close, which the first cut by width missed).
+
 API:
     reader = Reader(model=None, backend="auto", threads=None, xnnpack=True,
                     min_confidence=0.5, segment_config=None)
@@ -35,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from digits.common.errors import ModelError
+from digits.edge.core import cuts
 from digits.edge.core import numbers as numbering
 from digits.edge.core.blob import Blob, Segmentation
 from digits.edge.core.interpreter import Classifier
@@ -49,6 +55,7 @@ TOO_WIDE = 1.6  # a blob this much wider than tall is never one digit: always cu
 CONFIDENT = 0.9  # a reading at least this sure is not second-guessed by cutting the blob
 WIDE = 1.18  # wider than 95 % of MNIST's training digits (99 %: 1.43) ...
 SURE = 0.98  # ... is cut when every part reads at least this surely and the whole does not
+LOOK_AGAIN = 24  # at most this many poorly read blobs of a frame are cut every way
 SIDEWAYS_BLOBS = 4  # a page is judged turned only on this many blobs or more ...
 SIDEWAYS_ASPECT = 1.0  # ... whose median width is over this times their height
 
@@ -126,7 +133,8 @@ class Reader:
         return FrameResult(w, h, tuple(digits), number_reads, timings, _lying_down(seg))
 
     def _classify(self, seg: Segmentation) -> list[DigitRead]:
-        """All wholes and parts of the frame in one invoke, then the better reading of each."""
+        """All wholes and parts of the frame in one invoke, then the better reading of each;
+        then one more invoke for the blobs that read poorly, cut every way (`cuts`)."""
         crops: list[np.ndarray] = []
         for blob in seg.blobs:
             crops.append(blob.crop)
@@ -136,18 +144,55 @@ class Reader:
         batch = np.stack([to_mnist(c) for c in crops])
         probs = self.classifier.probabilities(batch)
         reads: list[DigitRead] = []
+        poor: list[tuple[Blob, list[DigitRead]]] = []
         row = 0
         for blob in seg.blobs:
             whole = probs[row]
             parts = probs[row + 1 : row + 1 + len(blob.parts)]
             row += 1 + len(blob.parts)
             if blob.parts and _prefer_parts(blob, whole, parts):
-                reads.extend(_read(p.box, pr) for p, pr in zip(blob.parts, parts))
+                chosen = [_read(p.box, pr) for p, pr in zip(blob.parts, parts)]
             else:
-                reads.append(_read(blob.box, whole))
-        return sorted((r for r in reads if r.label != self.reject and r.confidence >= self.min_confidence),
-                      key=lambda r: (r.box[0], r.box[1]))
+                chosen = [_read(blob.box, whole)]
+            # read poorly: the whole dropped, or a cut with a doubtful part
+            poorly = any(self._dropped(r) for r in chosen) or (len(chosen) > 1 and min(
+                r.confidence for r in chosen) < CONFIDENT)
+            if blob.source is not None and self.reject is not None and poorly and len(poor) < LOOK_AGAIN:
+                poor.append((blob, chosen))
+            else:
+                reads.extend(chosen)
+        kept = sum(not self._dropped(r) for r in reads)
+        if kept >= len(poor):  # a page of digits, not of words and pictures: look again
+            reads.extend(self._look_again(poor))
+        return sorted((r for r in reads if not self._dropped(r)), key=lambda r: (r.box[0], r.box[1]))
 
+    def _dropped(self, r: DigitRead) -> bool:
+        return r.label == self.reject or r.confidence < self.min_confidence
+
+    def _look_again(self, poor: list[tuple[Blob, list[DigitRead]]]) -> list[DigitRead]:
+        """Each poorly read blob cut at every valley, all spans in one invoke; a blob's best
+        cutting replaces its first reading when every digit on it reads surely."""
+        if not poor:
+            return []
+        cut_sets = [cuts.spans(blob.source) for blob, _ in poor]  # each blob's cuts and spans
+        crops = [s.blob.crop for _, spans in cut_sets for s in spans]
+        if not crops:
+            return [r for _, chosen in poor for r in chosen]
+        probs = self.classifier.probabilities(np.stack([to_mnist(c) for c in crops]))
+        out: list[DigitRead] = []
+        row = 0
+        for (_, chosen), (columns, spans) in zip(poor, cut_sets):
+            mine = probs[row : row + len(spans)]
+            row += len(spans)
+            path = cuts.best_path(len(columns), spans, mine[:, :10].max(axis=1)) if spans else None
+            worst = min(float(mine[k, :10].max()) for k in path) if path else 0.0
+            first = min(r.confidence if r.label != self.reject else 0.0 for r in chosen)
+            sure = path and len(path) >= 2 and worst >= CONFIDENT and worst > first
+            if sure and any(int(mine[k, :10].argmax()) != 1 for k in path):  # slices of a picture read 1
+                out.extend(_read(spans[k].blob.box, mine[k]) for k in path)
+            else:
+                out.extend(chosen)
+        return out
 
 def _prefer_parts(blob: Blob, whole: np.ndarray, parts: np.ndarray) -> bool:
     """Cut a wide blob when it is too wide for one digit, or when the model cannot read it

@@ -16,12 +16,16 @@ Stages, each a function that can be tested alone:
     binarise          Otsu on the ink map between a floor and (clean frames) a cap, with a
                       hysteresis low mask that keeps faint stroke ends attached to strong ones
     remove_lines      (lines.py) ruled and graph-paper lines: long straight runs, taken out and the
-                      strokes that crossed them re-joined
+                      strokes that crossed them re-joined; on a page with lines, shorter runs too
+                      (what is left of tilted or bent ones)
     find_pieces       (pieces.py) connected components, specks dropped, their number bounded
+    unbridge          (pieces.py) two digits joined only through a removed rule (a table's rows),
+                      apart again
     join_pieces       pieces stacked in one column (a 5's hat, a broken stroke) become one blob;
                       then attach_fragments (small bits beside a digit) and join_broken
                       (side-by-side pieces whose union is still one digit's shape)
-    plausible         rejects what cannot be a digit: too small, too big, too flat, solid
+    plausible         rejects what cannot be a digit: too small, too big, too flat, solid; then
+                      a rule's leftovers (a cell's wall) and boxes drawn round the writing
     split_points      (crops.py) where a blob wider than a digit is cut into touching digits
     full_res_blob     (crops.py) the blob's tight ink box in the input frame's pixels and its ink crop,
                       strokes normalised like MNIST's (thicken: fine pens widened)
@@ -33,6 +37,7 @@ API:
 
 A blob's `parts` is non-empty when its shape says it may be several touching digits; the
 reader classifies the whole and the parts in the same invoke and keeps whichever reads better.
+A blob's `source` (cuts.CutSource) lets the reader cut it every way when it reads poorly.
 """
 
 from __future__ import annotations
@@ -42,12 +47,16 @@ import numpy as np
 
 from digits.edge.core.blob import Blob, Box, Segmentation
 from digits.edge.core.crops import cut_parts, full_res_blob
+from digits.edge.core.cuts import CutSource
 from digits.edge.core.ink import ink_map
 from digits.edge.core.lines import remove_lines
 from digits.edge.core.page import find_page, paint_outside
-from digits.edge.core.pieces import find_pieces, group_box, join_pieces
+from digits.edge.core.pieces import find_pieces, group_box, is_frame, join_pieces, unbridge
 from digits.edge.core.tuning import DEFAULT, SegmentConfig
 from digits.edge.errors import ImageError
+
+HOLLOW = 0.03  # ink on less than this share of its box: an outline drawn round something, no digit
+SLENDER_LINE = 16  # a found line is at least this many times longer than it is thick
 
 # --- stages ------------------------------------------------------------------------------------
 
@@ -169,8 +178,9 @@ def plausible(box: Box, area: int, min_h: float, max_h: float, frame_w: int,
     at_edge = x <= 0 or y <= 0 or x + w >= frame_w or (frame_h and y + h >= frame_h)
     if at_edge and fill > cfg.solid_fill:  # a strip of desk or shadow at the frame's edge, no "1"
         return False
-    # solid: a blot, a thumb, a shadow's edge; a "1" is solid too but thin
-    return not (fill > cfg.solid_fill and w > cfg.solid_width * h)
+    # solid: a blot, a thumb, a shadow's edge; a "1" is solid too but thin, and a small 8 or 0
+    # fills in at the working size (the model says "not a digit" to a small blot)
+    return not (fill > cfg.solid_fill and w > cfg.solid_width * h and h >= cfg.solid_min_px)
 
 
 # --- the whole segmenter -----------------------------------------------------------------------
@@ -196,10 +206,50 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
     return seg
 
 
+def _without_lines(weak: np.ndarray, faint: np.ndarray, longest_x: int, longest_y: int, h: int,
+                   config: SegmentConfig, rejoin: bool = True) -> tuple[np.ndarray, int]:
+    """The mask with ruled and graph-paper lines taken out, and how many pixels that took.
+    Once a page has lines (`ruled` of them or more: a stroke or two as long as a line are
+    a big digit's), shorter runs are lines too: what is left of tilted or bent ones."""
+    thick = max(2, int(config.line_thickness * h))
+    before = weak
+    weak, removed = remove_lines(weak, longest_x, longest_y, faint, max_thick=thick, rejoin=rejoin)
+    if removed and _lines_found(cv2.subtract(before, weak), longest_x, longest_y) >= config.ruled:
+        weak, more = remove_lines(weak, int(config.line_rest * longest_x), int(config.line_rest * longest_y),
+                                  faint, max_thick=thick, rejoin=rejoin)
+        removed += more
+    return weak, removed
+
+
+def _lines_found(removed: np.ndarray, longest_x: int, longest_y: int) -> int:
+    """How many lines were taken out: pieces of the removed pixels at least a line long and
+    slender (a big digit's bar, as long, is far thicker for its length)."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(removed, connectivity=8)
+    w, h, area = (stats[1:, k].astype(np.int64)
+                  for k in (cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT, cv2.CC_STAT_AREA))
+    along = np.maximum(w, h)
+    lines = ((w >= longest_x) | (h >= longest_y)) & (area * SLENDER_LINE <= along * along)
+    return int(np.count_nonzero(lines))
+
+
+def _cell_wall(box: Box, rules: np.ndarray, cfg: SegmentConfig) -> bool:
+    """A thin upright that runs from one removed rule to the next: the wall of a table's cell
+    or a box, cut apart by taking the rules out. A "1" written in a cell seldom touches both."""
+    x, y, w, h = box
+    if w >= cfg.rule_width * h or y == 0 or y + h >= rules.shape[0]:
+        return False
+    reach = max(2, h // 8)  # a rule a little beyond either end still closes the cell
+    above = rules[max(0, y - reach) : y, x : x + w]
+    below = rules[y + h : y + h + reach, x : x + w]
+    return bool(above.any() and below.any())
+
+
 def text_height(pieces: list, min_px: float) -> float:
     """The typical height of the writing at the working size: the height of the piece that
-    holds the median pixel of ink, so specks of dust, many but small, do not set it."""
-    sized = sorted((p.box[3], p.area) for p in pieces if p.box[3] >= min_px)
+    holds the median pixel of ink, so specks of dust, many but small, do not set it; nor do
+    boxes drawn round the writing, whose ink is a thin outline of a big box."""
+    sized = sorted((p.box[3], p.area) for p in pieces
+                   if p.box[3] >= min_px and p.area >= HOLLOW * p.box[2] * p.box[3])
     if len(sized) < 3:
         return 0.0
     areas = np.cumsum([a for _, a in sized])
@@ -229,15 +279,21 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
     # lines are only looked for when something is long enough to be one: most frames skip it
     longest_x, longest_y = int(config.line_x * w), int(config.line_y * h)
     faint = (ink > level // 2).view(np.uint8)
-    weak, removed = remove_lines(weak, longest_x, longest_y, faint,
-                                 max_thick=max(2, int(config.line_thickness * h)))
+    before = weak
+    weak, removed = _without_lines(weak, faint, longest_x, longest_y, h, config)
+    rules = strict = None
     if removed:
+        rules = cv2.dilate(cv2.subtract(before, weak), np.ones((3, 3), np.uint8))  # where lines were
         strong = cv2.bitwise_and(strong, weak)
+        if cv2.countNonZero(before) <= config.busy * before.size:  # writing, not a busy texture
+            strict, _ = _without_lines(before, faint, longest_x, longest_y, h, config, rejoin=False)
     cc = cv2.connectedComponentsWithStats(weak, connectivity=8, ltype=cv2.CV_16U)
 
     pieces, labels = find_pieces(cc, strong, max(2, int(min_h / 3)), config.max_pieces)
     blobs: list[Blob] = []
     text_px = text_height(pieces, config.min_px)
+    if strict is not None:  # digits of two rows joined through the rule between them: apart again
+        pieces = unbridge(pieces, labels, strict, text_px, max(2, int(min_h / 3)), config)
     min_h = max(min_h, config.text_share * text_px)  # the writing's own size sets the smallest digit
     joined = join_pieces(pieces, min_h, config, text_px)
     groups = sorted(((group_box(g), g) for g in joined), key=lambda bg: bg[0][0])
@@ -245,6 +301,12 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
         area = sum(p.area for p in group)
         if not plausible(box, area, min_h, max_h, w, config, h):
             continue
+        if text_px and box[3] > config.largest_owner * text_px and box[2] < config.rule_width * box[3]:
+            continue  # a thin upright far taller than the writing: what is left of a rule, no "1"
+        if rules is not None and _cell_wall(box, rules, config):
+            continue
+        if len(group) == 1 and is_frame(group[0], text_px, config):
+            continue  # a box drawn round the writing
         x, y, bw, bh = box
         local = labels[y : y + bh, x : x + bw]
         if len(group) == 1:
@@ -254,9 +316,14 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
         blob = full_res_blob(full, box, own, paper, scale, dark, level, ink, config)
         if blob is None:
             continue
+        parts = ()
         if bw > config.split_width * bh:  # wider than one digit usually is: offer a cut into touching digits
-            blob = Blob(blob.box, blob.crop,
-                        cut_parts(full, box, own, paper, scale, dark, level, min_h, config))
+            parts = cut_parts(full, box, own, paper, scale, dark, level, min_h, config)
+        source = None
+        if bw >= config.look_again * bh and (not text_px or bh <= config.largest_owner * text_px):
+            # the reader may cut it every way, if it reads poorly (not a picture far taller than the writing)
+            source = CutSource(full, box, own, paper, scale, dark, level, min_h, ink, config)
+        blob = Blob(blob.box, blob.crop, parts, source)
         blobs.append(blob)
         if len(blobs) >= config.max_blobs:
             break

@@ -43,6 +43,9 @@ class SegmentConfig:
     # --- ruled and graph-paper lines
     line_x: float = 0.25  # a horizontal run this fraction of the frame's width is a line, not a stroke
     line_y: float = 0.45  # a vertical run this fraction of the frame's height is a line
+    busy: float = 0.3  # ink on more than this share of the frame is a texture, not writing on lines
+    ruled: int = 3  # a page where this many lines were found has lines ...
+    line_rest: float = 0.5  # ... and there runs this share of a line's length are lines too
     line_thickness: float = 0.02  # ... no thicker than this (of the height): a rule, not a marker's stroke
     # --- pieces into digits
     column_overlap: float = 0.6  # pieces sharing this much of the narrower's columns are one digit ...
@@ -50,17 +53,25 @@ class SegmentConfig:
     whole_digit: float = 0.7  # ... unless both are this tall for the writing: two rows, not one digit
     fragment: float = 0.5  # a piece under this fraction of a neighbour's height beside it is part of it
     fragment_reach: float = 0.08  # how far beside (of the neighbour's height) a fragment may be
+    largest_owner: float = 2.5  # a blob taller than this times the writing is no row of digits
+    frame_height: float = 1.5  # a piece taller than this times the writing ...
+    frame_fill: float = 0.15  # ... and filling less of its box is a frame round digits: it takes none
     broken_width: float = 0.9  # pieces whose union is at most this wide for its height may be one digit
     broken_gap: float = 0.2  # ... and at most this far apart (of the union's height)
     # --- what cannot be a digit
     max_width: float = 0.98  # of the frame's width: wider is a page edge or a shadow
     max_aspect: float = 4.0  # wider than this: a dash or the rest of a line
+    rule_width: float = 0.2  # narrower than this for its height and far taller than the writing: a rule
     solid_fill: float = 0.75  # ink filling this much of a box ...
+    solid_min_px: float = 24.0  # ... and at least this many working pixels tall (a small 8 fills in)
     solid_width: float = 0.35  # ... wider than this is a blot, a thumb or a shadow's edge (a "1" is thin)
     # --- touching digits and the crops
     split_width: float = 1.1  # blobs wider than this may be touching digits
     digit_aspect: float = 0.7  # a digit's usual width, to count the digits in a wide blob
     max_parts: int = 6  # the most digits a wide blob is cut into
+    max_cuts: int = 10  # a second look at a blob read poorly cuts it at most at this many valleys ...
+    span_width: float = 1.3  # ... into spans at most this wide for the blob's height ...
+    look_again: float = 0.6  # ... when the blob is at least this wide for its height
     big_blob: int = 36  # blobs this many working pixels tall are cut from the working size, not the frame
     thin_stroke: float = 0.076  # strokes thinner than this fraction of the digit's size are widened ...
     target_stroke: float = 0.11  # ... to this, MNIST's median (measured on its test set)
