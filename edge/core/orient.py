@@ -15,9 +15,12 @@ import cv2
 import numpy as np
 
 from digits.edge.core.reader import FrameResult, Reader
+from digits.edge.core.segment import segment
+from digits.edge.core.skew import row_angle, straighten
 
 TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 AS_SURE = 0.8  # a turn must read at least this surely, relative to the photo as it is
+MORE_SURE = 1.0  # a slanted page turned level must read more surely than as it is
 
 
 def rotate(frame: np.ndarray, degrees: int) -> np.ndarray:
@@ -39,7 +42,7 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
     """(result, the clockwise turn used, the frame as read) for a still photo."""
     first = reader.read(frame)
     if not first.sideways:
-        return first, 0, frame
+        return _straightened(reader, frame, first)
     turns = [(reader.read(turned), degrees, turned)
              for degrees, turned in ((d, rotate(frame, d)) for d in (90, 270))]
     best = max(turns, key=lambda t: sureness(t[0]))
@@ -48,4 +51,18 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
     # page of 1s (strokes turned up): at least half of what it read is sure and not a 1
     if not best[0].sideways and sure >= AS_SURE * sureness(first) and sure >= 0.5 * len(best[0].digits):
         return best
+    return _straightened(reader, frame, first)
+
+
+def _straightened(reader: Reader, frame: np.ndarray,
+                  first: FrameResult) -> tuple[FrameResult, int, np.ndarray]:
+    """The photo turned level when its rows of writing slant clearly and the level page
+    reads more surely; otherwise the photo as it was read."""
+    angle = row_angle([b.box for b in segment(frame, reader.segment_config).blobs])
+    if not angle:
+        return first, 0, frame
+    level = straighten(frame, angle)
+    second = reader.read(level)
+    if sureness(second) > MORE_SURE * sureness(first):
+        return second, 0, level
     return first, 0, frame

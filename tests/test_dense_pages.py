@@ -1,0 +1,173 @@
+"""What dense real pages showed, each as a frame built to show it: digits written so close
+that they touch, a table whose rows sit on its rules, a box drawn round a sum, a page photographed
+at a slant, and a sheet crowded with writing on a wooden desk."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from digits.edge.core import cuts
+from digits.edge.core.blob import Blob
+from digits.edge.core.orient import read_upright
+from digits.edge.core.page import find_page
+from digits.edge.core.reader import Reader
+from digits.edge.core.shipped import default_model
+from digits.edge.core.skew import row_angle, straighten
+from digits.edge.core.tuning import SegmentConfig
+
+MODEL = default_model("int8")
+
+
+@pytest.fixture(scope="module")
+def reader() -> Reader:
+    if not MODEL.is_file():
+        pytest.skip("no shipped model")
+    return Reader(MODEL, threads=1, segment_config=SegmentConfig())
+
+
+@pytest.fixture(scope="module")
+def glyphs(mnist) -> dict[int, np.ndarray]:
+    """Clear MNIST test digits, tight to their ink (white on black)."""
+    out = {}
+    for d in range(10):
+        g = mnist.x_test[int(np.flatnonzero(mnist.y_test == d)[7])]
+        ys, xs = np.nonzero(g > 40)
+        out[d] = g[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    return out
+
+
+def ink(page: np.ndarray, glyph: np.ndarray, x: int, y: int, height: int) -> int:
+    """Draw a digit's tight ink `height` px tall, dark on the grey float page; its width."""
+    width = max(2, int(round(glyph.shape[1] * height / glyph.shape[0])))
+    alpha = cv2.resize(glyph.astype(np.float32) / 255.0, (width, height), interpolation=cv2.INTER_CUBIC)
+    region = page[y : y + height, x : x + width]
+    region -= region * alpha.clip(0, 1)[: region.shape[0], : region.shape[1]] * 0.85
+    return width
+
+
+def bgr(page: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(np.clip(page, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+def labels(result, top: int = 0, pitch: int = 40) -> list[int]:
+    """The digits read, row by row (rows `pitch` px apart from `top`), left to right."""
+    def place(d):
+        return ((d.box[1] + d.box[3] // 2 - top) // pitch, d.box[0])
+    return [d.label for d in sorted(result.digits, key=place)]
+
+
+# --- the second look: touching digits cut where the model reads them ----------------------------
+
+def test_valleys_are_the_thin_columns_between_inked_blocks():
+    solid = np.zeros((20, 30), bool)
+    solid[:, 2:10] = True
+    solid[9:11, 10:16] = True  # a thin bridge
+    solid[:, 16:26] = True
+    cut = cuts.valleys(solid, most=3)
+    assert any(10 <= c <= 15 for c in cut)
+    assert not any(3 <= c <= 8 or 17 <= c <= 24 for c in cut)
+
+
+def test_the_best_path_is_the_likeliest_cutting_across_the_blob():
+    blob = Blob((0, 0, 1, 1), np.zeros((1, 1), np.float32))
+    spans = [cuts.Span(0, 1, blob), cuts.Span(1, 3, blob), cuts.Span(0, 2, blob), cuts.Span(2, 3, blob)]
+    assert cuts.best_path(4, spans, np.array([0.9, 0.9, 0.99, 0.95])) == [2, 3]
+    assert cuts.best_path(4, spans, np.array([0.99, 0.99, 0.5, 0.5])) == [0, 1]
+    assert cuts.best_path(4, spans[:1], np.array([0.9])) is None  # nothing reaches the far side
+
+
+def test_touching_digits_are_read_each(reader, glyphs, monkeypatch):
+    """Digits written so close that each pair is one blob: the second look cuts them."""
+    page = np.full((360, 640), 215, np.float32)
+    for row, pair in enumerate(("14", "35", "72")):
+        x = 200
+        for ch in pair:
+            x += ink(page, glyphs[int(ch)], x, 40 + 110 * row, 60) - 6  # overlapping by 6 px
+    for k, d in enumerate((8, 0, 6)):  # and some digits alone, as on any page
+        ink(page, glyphs[d], 420, 40 + 110 * k, 60)
+    image = bgr(page)
+    assert sorted(labels(reader.read(image))) == sorted([1, 4, 3, 5, 7, 2, 8, 0, 6])
+    monkeypatch.setattr("digits.edge.core.reader.LOOK_AGAIN", 0)  # without it, they are lost
+    assert len(reader.read(image).digits) < 9
+
+
+# --- boxes, tables and rules ---------------------------------------------------------------------
+
+def test_a_box_drawn_round_a_sum_keeps_its_digits(reader, glyphs):
+    page = np.full((480, 640), 215, np.float32)
+    corners = cv2.boxPoints(((245.0, 225.0), (250.0, 110.0), 5.0))  # a box drawn askew, not a rule
+    cv2.polylines(page, [np.round(corners).astype(np.int32)], True, 60.0, 2)
+    for k, d in enumerate((2, 3, 5)):
+        ink(page, glyphs[d], 150 + 60 * k, 195, 60)
+    assert labels(reader.read(bgr(page))) == [2, 3, 5]
+
+
+def test_a_table_reads_each_cell_and_not_its_walls(reader, glyphs, monkeypatch):
+    """A table: most digits float in their cells, but one sits on a rule and the digit below
+    hangs from it, so re-joining strokes across the rule joins the two. Each digit is read on
+    its own, and the cells' walls (cut apart by taking the rules out) are no 1s."""
+    page = np.full((480, 640), 218, np.float32)
+    rows = ((4, 0, 6, 8), (2, 5, 3, 9), (7, 6, 0, 4), (8, 3, 5, 2))
+    top, pitch, tall = 60, 80, 56
+    for r in range(len(rows) + 1):
+        cv2.line(page, (60, top + pitch * r), (580, top + pitch * r), 70.0, 2)
+    for c in range(5):
+        cv2.line(page, (60 + 130 * c, top), (60 + 130 * c, top + pitch * len(rows)), 70.0, 2)
+    for r, row in enumerate(rows):
+        for c, d in enumerate(row):
+            y = top + pitch * r + (pitch - tall) // 2
+            if c == 1 and r in (0, 1):  # on the rule between rows 0 and 1, from either side
+                y = top + pitch * r + (pitch - tall - 1 if r == 0 else 2)
+            ink(page, glyphs[d], 105 + 130 * c, y, tall)
+    image = bgr(page)
+    result = reader.read(image)
+    assert len(result.digits) == 16
+    assert labels(result, top, pitch) == [d for row in rows for d in row]
+    monkeypatch.setattr("digits.edge.core.segment.unbridge", lambda pieces, *a, **k: pieces)
+    assert labels(reader.read(image), top, pitch) != [d for row in rows for d in row]
+
+
+# --- a page at a slant, a crowded sheet on wood ---------------------------------------------------
+
+def rows_page(glyphs, texts=("4071", "2583", "6920")) -> np.ndarray:
+    page = np.full((600, 800), 215, np.float32)
+    for row, text in enumerate(texts):
+        for k, ch in enumerate(text):
+            ink(page, glyphs[int(ch)], 230 + 80 * k, 150 + 120 * row, 70)
+    return bgr(page)
+
+
+def test_row_angle_measures_the_slant_of_rows():
+    boxes = [(int(100 + 60 * k + 30 * r * 0), int(100 + 100 * r + np.tan(np.deg2rad(25)) * 60 * k), 30, 50)
+             for r in range(3) for k in range(6)]
+    assert abs(row_angle(boxes) - 25) <= 2
+    level = [(100 + 60 * k, 100 + 100 * r, 30, 50) for r in range(3) for k in range(6)]
+    assert row_angle(level) == 0.0
+    assert row_angle(level[:3]) == 0.0  # too few to tell
+
+
+def test_a_page_held_at_a_slant_is_read_level(reader, glyphs):
+    upright = rows_page(glyphs)
+    slanted = straighten(upright, -30.0)
+    result, turn, used = read_upright(reader, slanted)
+    assert [n.text for n in result.numbers] == ["4071", "2583", "6920"]
+    assert used.shape != slanted.shape  # read turned level
+    result, _, used = read_upright(reader, upright)
+    assert used is upright and [n.text for n in result.numbers] == ["4071", "2583", "6920"]
+
+
+def test_a_sheet_crowded_with_writing_is_found_on_a_wooden_desk(glyphs):
+    """Wood is grainy like the writing seen coarsely; the sheet is still the bright convex part."""
+    rng = np.random.default_rng(3)
+    grain = cv2.resize(rng.normal(0, 1, (480, 40)).astype(np.float32), (640, 480))  # streaks
+    desk = 55 + 12 * grain + rng.normal(0, 6, (480, 640)).astype(np.float32)
+    page = desk.copy()
+    page[90:400, 140:520] = 215
+    for r in range(7):
+        for k in range(12):
+            ink(page, glyphs[(r + k) % 10], 150 + 30 * k, 100 + 42 * r, 34)
+    sheet = find_page(cv2.cvtColor(bgr(page), cv2.COLOR_BGR2GRAY))
+    assert sheet is not None
+    assert sheet[240, 330] > 0 and sheet[20, 20] == 0
