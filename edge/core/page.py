@@ -16,6 +16,7 @@ import numpy as np
 from digits.edge.core.tuning import DEFAULT, SegmentConfig
 
 LOOK = 160  # pixels on the longer side of the coarse look
+PART = 0.1  # a bright region this big beside the biggest is part of the same sheet
 
 
 def find_page(gray: np.ndarray, cfg: SegmentConfig = DEFAULT) -> np.ndarray | None:
@@ -38,10 +39,12 @@ def find_page(gray: np.ndarray, cfg: SegmentConfig = DEFAULT) -> np.ndarray | No
     small = cv2.GaussianBlur(small, (5, 5), 0)
     level, bright = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     # paper is bright and smooth; a desk's glare is bright but grainy (leather, wood, cloth).
-    # A page dense with writing (a table, a full sheet) is grainy too at this coarse look:
-    # when the smooth part holds no sheet, the bright part is tried as it is
+    # Writing is grainy too at this coarse look: its rows, paper above and below, are closed
+    # over (or a row reaching the sheet's edge opens the sheet to the desk). A page dense with
+    # writing is grainy all over: when the smooth part holds no sheet, the bright part is tried
     smooth = bright.copy()
     smooth[rough > cfg.page_grain * max(level, 1.0)] = 0
+    smooth = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
     for candidate in (smooth, bright):
         sheet = _sheet_in(small, candidate, cfg)
         if sheet is not None:
@@ -67,13 +70,17 @@ def _sheet_in(small: np.ndarray, bright: np.ndarray, cfg: SegmentConfig) -> np.n
     if float(np.median(small[desk])) > cfg.page_contrast * paper:
         return None  # a shadow on the page, not a desk around it
     contours, _ = cv2.findContours(sheet, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    outline = max(contours, key=cv2.contourArea)
+    # the sheet's parts: a row of writing from edge to edge cuts it in two at this coarse look
+    largest = max(cv2.contourArea(c) for c in contours)
+    outline = np.concatenate([c for c in contours if cv2.contourArea(c) >= PART * largest])
     hull = np.zeros_like(sheet)
     cv2.fillConvexPoly(hull, cv2.convexHull(outline), 1)
     if sheet.sum() < cfg.page_convexity * hull.sum():
         return None  # not a sheet's shape: light walls, a window, a lit part of the scene
+    # a sheet is convex: its hull, so writing that reaches the sheet's edge (grainy at this
+    # coarse look, like the desk) stays on the sheet
     margin = max(1, int(round(cfg.page_margin * min(small.shape))))
-    return cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * margin + 1, 2 * margin + 1)))
+    return cv2.erode(hull, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * margin + 1, 2 * margin + 1)))
 
 
 def paint_outside(gray: np.ndarray, sheet: np.ndarray) -> np.ndarray:
