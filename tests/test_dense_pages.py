@@ -188,3 +188,19 @@ def test_writing_that_reaches_the_sheets_edge_stays_on_the_sheet(reader, glyphs)
         x += ink(page, glyphs[int(ch)], x, 500, 34) + 4
     result = reader.read(bgr(page))
     assert [n.text for n in result.numbers] == ["13924579", "506"]
+
+
+def test_a_shadow_over_the_sheets_edge_stays_off_the_sheet(reader, glyphs):
+    """A hand's shadow falls over the sheet's right edge onto the desk: the sheet's hull holds
+    it, but dark and smooth it is no writing, and the digits are read as they are."""
+    rng = np.random.default_rng(2)
+    page = cv2.GaussianBlur(rng.normal(35, 8, (480, 640)).astype(np.float32), (0, 0), 1.0)
+    page[20:460, 25:610] = 215
+    shadow = np.zeros((480, 640), np.float32)
+    cv2.ellipse(shadow, (560, 170), (70, 150), 0, 0, 360, 1.0, -1)
+    page *= 1 - 0.6 * cv2.GaussianBlur(shadow, (0, 0), 15)
+    x = 210
+    for ch in "0377":
+        x += ink(page, glyphs[int(ch)], x, 160, 40) + 6
+    result = reader.read(bgr(page))
+    assert [n.text for n in result.numbers] == ["0377"]

@@ -42,19 +42,22 @@ def find_page(gray: np.ndarray, cfg: SegmentConfig = DEFAULT) -> np.ndarray | No
     # Writing is grainy too at this coarse look: its rows, paper above and below, are closed
     # over (or a row reaching the sheet's edge opens the sheet to the desk). A page dense with
     # writing is grainy all over: when the smooth part holds no sheet, the bright part is tried
+    grainy = rough > cfg.page_grain * max(level, 1.0)
     smooth = bright.copy()
-    smooth[rough > cfg.page_grain * max(level, 1.0)] = 0
+    smooth[grainy] = 0
     smooth = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
     for candidate in (smooth, bright):
-        sheet = _sheet_in(small, candidate, cfg)
+        sheet = _sheet_in(small, candidate, (bright > 0) | grainy, cfg)
         if sheet is not None:
             return cv2.resize(sheet * 255, (w, h), interpolation=cv2.INTER_NEAREST)
     return None
 
 
-def _sheet_in(small: np.ndarray, bright: np.ndarray, cfg: SegmentConfig) -> np.ndarray | None:
+def _sheet_in(small: np.ndarray, bright: np.ndarray, lit: np.ndarray,
+              cfg: SegmentConfig) -> np.ndarray | None:
     """The sheet (0/1, margin excluded) at the coarse look, from its bright mask, or None
-    when the dark surround does not make a desk round one convex sheet."""
+    when the dark surround does not make a desk round one convex sheet. `lit` is all that is
+    bright or grainy: not a smooth shadow."""
     bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     count, labels = cv2.connectedComponents((bright == 0).astype(np.uint8), connectivity=8)
     edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
@@ -77,10 +80,12 @@ def _sheet_in(small: np.ndarray, bright: np.ndarray, cfg: SegmentConfig) -> np.n
     cv2.fillConvexPoly(hull, cv2.convexHull(outline), 1)
     if sheet.sum() < cfg.page_convexity * hull.sum():
         return None  # not a sheet's shape: light walls, a window, a lit part of the scene
-    # a sheet is convex: its hull, so writing that reaches the sheet's edge (grainy at this
-    # coarse look, like the desk) stays on the sheet
+    # a sheet is convex: what of its hull is bright or grainy is sheet too, so writing that
+    # reaches the sheet's edge (grainy at this coarse look, like the desk) stays on it; a
+    # shadow cast over the sheet's edge, dark and smooth, stays off
+    sheet = hull & (sheet | lit.astype(np.uint8))
     margin = max(1, int(round(cfg.page_margin * min(small.shape))))
-    return cv2.erode(hull, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * margin + 1, 2 * margin + 1)))
+    return cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * margin + 1, 2 * margin + 1)))
 
 
 def paint_outside(gray: np.ndarray, sheet: np.ndarray) -> np.ndarray:
