@@ -8,7 +8,9 @@ Each page is one of these kinds, in turn:
 - spaced: a phone number written with wide, regular gaps (one number);
 - desk: a small sheet lying on a dark, grainy desk, the desk's edge in view;
 - dense: rows of small digits (16-30 px), close together, on ruled or grid paper;
-- blank: no digit at all: a desk, a hand's shadow, ruled paper, or symbols alone.
+- blank: no digit at all: a desk, a hand's shadow, ruled paper, or symbols alone;
+- touching: numbers written so close that their digits touch (one blob per number or pair);
+- table: a ruled table of numbers, some sitting on a rule and some hanging from one.
 
 The layout and drawing are this module's; the writers (GlyphBank), the truth types and the
 camera's defects are the other levels' (`scenes.generate`).
@@ -32,7 +34,7 @@ from digits.scenes.generate import (
     _shadow,
 )
 
-KINDS = ("closeup", "faint", "sums", "spaced", "desk", "dense", "blank")
+KINDS = ("closeup", "faint", "sums", "spaced", "desk", "dense", "blank", "touching", "table")
 Placed = tuple[np.ndarray, int, int, int, str]  # alpha, x, y, label, source
 
 
@@ -164,8 +166,50 @@ def _blank(bank, rng):
     return [], []
 
 
+def _touching(bank, rng):
+    height = int(rng.integers(28, 56))
+    numbers, y = [], int(rng.integers(30, 70))
+    while y + height < HEIGHT - 30 and len(numbers) < 4:
+        labels = rng.integers(0, 10, int(rng.integers(2, 6)))
+        placed, right = _row(bank, rng, labels, height, int(rng.integers(20, 160)), y, (-0.12, 0.0))
+        if right < WIDTH - 10:
+            numbers.append(placed)
+        y += int(height * rng.uniform(1.7, 2.4))
+    return numbers, []
+
+
+def _table(bank, rng):
+    """Rules round every cell as one ink mask; in each cell a number of 1-3 digits, most
+    floating, some sitting on the cell's bottom rule or hanging from its top one."""
+    pitch = int(rng.integers(40, 66))
+    narrowest = max(90, int(pitch * 1.8))  # room for three digits
+    rows = int(rng.integers(3, min(7, (HEIGHT - 40) // pitch) + 1))
+    cols = int(rng.integers(3, min(5, (WIDTH - 40) // narrowest) + 1))
+    cell_w = int(rng.integers(narrowest, (WIDTH - 40) // cols + 1))
+    x0 = int(rng.integers(10, WIDTH - cols * cell_w - 9))
+    y0 = int(rng.integers(10, HEIGHT - rows * pitch - 9))
+    rules = np.zeros((HEIGHT, WIDTH), np.float32)
+    pen = int(rng.integers(1, 3))
+    for r in range(rows + 1):
+        cv2.line(rules, (x0, y0 + r * pitch), (x0 + cols * cell_w, y0 + r * pitch), 1.0, pen, cv2.LINE_AA)
+    for c in range(cols + 1):
+        cv2.line(rules, (x0 + c * cell_w, y0), (x0 + c * cell_w, y0 + rows * pitch), 1.0, pen, cv2.LINE_AA)
+    numbers = []
+    for r in range(rows):
+        for c in range(cols):
+            height = int(pitch * rng.uniform(0.55, 0.75))
+            where = rng.random()
+            top = y0 + r * pitch + ((pitch - height) // 2 if where < 0.7 else
+                                    pitch - height if where < 0.85 else pen + 1)
+            placed, _ = _row(bank, rng, rng.integers(0, 10, int(rng.integers(1, 4))), height,
+                             x0 + c * cell_w + int(rng.integers(6, 16)), top, (0.1, 0.25))
+            if placed[-1][1] + placed[-1][0].shape[1] < x0 + (c + 1) * cell_w - 4:
+                numbers.append(placed)
+    return numbers, [(rules, 0, 0)]
+
+
 _LAYOUTS = {"closeup": _closeup, "faint": _faint, "sums": _sums, "spaced": _spaced, "desk": _desk,
-            "dense": _dense, "blank": _blank}
+            "dense": _dense, "blank": _blank, "touching": _touching, "table": _table}
 
 
 # --- the photograph ----------------------------------------------------------------------------

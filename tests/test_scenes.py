@@ -88,6 +88,11 @@ def test_the_real_level_draws_every_kind_with_consistent_truth(bank):
             assert max(heights) <= 40 and len(scene.digits) >= 40
         if kind == "spaced":
             assert len(scene.numbers) == 1 and len(scene.numbers[0].text) >= 7
+        if kind == "touching":  # neighbours' ink boxes meet or overlap
+            boxes = sorted(d.box for d in scene.digits)
+            assert any(b[0] <= a[0] + a[2] and abs(a[1] - b[1]) < a[3] for a, b in zip(boxes, boxes[1:]))
+        if kind == "table":  # at least nine cells, the rules drawn in ink round them
+            assert len(scene.numbers) >= 9
         gray = cv2.cvtColor(scene.image, cv2.COLOR_BGR2GRAY)
         for d in scene.digits:
             x, y, w, h = d.box
