@@ -204,3 +204,15 @@ def test_a_shadow_over_the_sheets_edge_stays_off_the_sheet(reader, glyphs):
         x += ink(page, glyphs[int(ch)], x, 160, 40) + 6
     result = reader.read(bgr(page))
     assert [n.text for n in result.numbers] == ["0377"]
+
+
+def test_a_stroke_end_between_two_rows_does_not_join_them():
+    """A digit sitting on a rule, one hanging from it, and between them the stub of a stroke
+    cut off at the rule: the stub may join one digit, never both into one."""
+    from digits.edge.core.pieces import Piece, join_pieces
+
+    above, below = Piece((10, 0, 15, 18), 120, 1), Piece((9, 25, 16, 18), 130, 3)
+    stub = Piece((13, 19, 3, 5), 12, 2)
+    groups = join_pieces([above, stub, below], min_h=5, text_h=18.0, ruled=True)
+    assert not any(above in g and below in g for g in groups)
+    assert any(stub in g and (above in g or below in g) for g in groups)

@@ -77,7 +77,7 @@ def unbridge(pieces: list[Piece], labels: np.ndarray, strict: np.ndarray, text_h
 
 
 def join_pieces(pieces: list[Piece], min_h: float = 0.0, cfg: SegmentConfig = DEFAULT,
-                text_h: float = 0.0) -> list[list[Piece]]:
+                text_h: float = 0.0, ruled: bool = False) -> list[list[Piece]]:
     """Group pieces that sit one above another in the same column: parts of one digit.
 
     Digits in a number sit side by side, so pieces that share most of their columns and are
@@ -94,6 +94,14 @@ def join_pieces(pieces: list[Piece], min_h: float = 0.0, cfg: SegmentConfig = DE
             parent[i] = parent[parent[i]]
             i = parent[i]
         return i
+
+    # the digit-tall pieces in each group: a small piece between two rows (a stroke's end cut
+    # off at a rule) must not join them into one group through itself
+    tall_in = {i: [pieces[i].box] if ruled and text_h and pieces[i].box[3] >= whole else [] for i in range(n)}
+
+    def two_rows(ra: int, rb: int) -> bool:
+        return any(min(y1 + h1, y2 + h2) <= max(y1, y2)
+                   for _, y1, _, h1 in tall_in[ra] for _, y2, _, h2 in tall_in[rb])
 
     order = sorted(range(n), key=lambda i: pieces[i].box[0])
     for a_pos, a in enumerate(order):
@@ -114,7 +122,10 @@ def join_pieces(pieces: list[Piece], min_h: float = 0.0, cfg: SegmentConfig = DE
                 # a small piece may join a bigger one; two big side-by-side ones are two digits
                 if (overlap >= cfg.column_overlap * max(aw, bw) or gap > 0
                         or pieces[small].area < 0.5 * pieces[big].area):
-                    parent[find(a)] = find(b)
+                    ra, rb = find(a), find(b)
+                    if ra != rb and not two_rows(ra, rb):
+                        parent[ra] = rb
+                        tall_in[rb] = tall_in[rb] + tall_in[ra]
     groups: dict[int, list[Piece]] = {}
     for i in range(n):
         groups.setdefault(find(i), []).append(pieces[i])

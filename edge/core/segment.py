@@ -51,7 +51,7 @@ from digits.edge.core.cuts import CutSource
 from digits.edge.core.ink import ink_map
 from digits.edge.core.lines import remove_lines
 from digits.edge.core.page import find_page, paint_outside
-from digits.edge.core.pieces import find_pieces, group_box, is_frame, join_pieces, unbridge
+from digits.edge.core.pieces import Piece, find_pieces, group_box, is_frame, join_pieces, unbridge
 from digits.edge.core.tuning import DEFAULT, SegmentConfig
 from digits.edge.errors import ImageError
 
@@ -295,7 +295,7 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
     if strict is not None:  # digits of two rows joined through the rule between them: apart again
         pieces = unbridge(pieces, labels, strict, text_px, max(2, int(min_h / 3)), config)
     min_h = max(min_h, config.text_share * text_px)  # the writing's own size sets the smallest digit
-    joined = join_pieces(pieces, min_h, config, text_px)
+    joined = join_pieces(pieces, min_h, config, text_px, ruled=rules is not None)
     groups = sorted(((group_box(g), g) for g in joined), key=lambda bg: bg[0][0])
     for box, group in groups:
         area = sum(p.area for p in group)
@@ -305,8 +305,8 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
             continue  # a thin upright far taller than the writing: what is left of a rule, no "1"
         if rules is not None and _cell_wall(box, rules, config):
             continue
-        if len(group) == 1 and is_frame(group[0], text_px, config):
-            continue  # a box drawn round the writing
+        if is_frame(Piece(box, area, 0), text_px, config):
+            continue  # a box drawn round the writing, alone or with what it holds
         x, y, bw, bh = box
         local = labels[y : y + bh, x : x + bw]
         if len(group) == 1:
