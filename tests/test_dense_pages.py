@@ -216,3 +216,17 @@ def test_a_stroke_end_between_two_rows_does_not_join_them():
     groups = join_pieces([above, stub, below], min_h=5, text_h=18.0, ruled=True)
     assert not any(above in g and below in g for g in groups)
     assert any(stub in g and (above in g or below in g) for g in groups)
+
+
+def test_a_lone_unsure_digit_among_many_non_digits_is_dropped():
+    from digits.edge.core.reader import DigitRead, _without_strays
+
+    def read(x, confidence):
+        return DigitRead((x, 100, 20, 30), 7, confidence, 1, 0.01)
+
+    lone = [read(100, 0.7)]
+    assert _without_strays(lone, blobs=10) == []  # one of ten blobs, and doubtful
+    assert _without_strays(lone, blobs=2) == lone  # most blobs are digits
+    assert _without_strays([read(100, 0.95)], blobs=10) == [read(100, 0.95)]  # sure
+    number = [read(100, 0.7), read(124, 0.7), read(148, 0.7)]
+    assert _without_strays(number, blobs=20) == number  # a number is not a stray

@@ -17,6 +17,9 @@ that is mostly digits gets a second look (`cuts`): cut at every valley of its in
 of all such blobs in one more invoke, and the likeliest cutting kept when every digit on it
 reads surely (touching digits written close, which the first cut by width missed).
 
+On a frame where most blobs are not digits (a picture, a page of text), a digit standing alone
+that reads below STRAY_SURE is dropped too: there it is likelier one more of the rest.
+
 API:
     reader = Reader(model=None, backend="auto", threads=None, xnnpack=True,
                     min_confidence=0.5, segment_config=None)
@@ -55,6 +58,8 @@ TOO_WIDE = 1.6  # a blob this much wider than tall is never one digit: always cu
 CONFIDENT = 0.9  # a reading at least this sure is not second-guessed by cutting the blob
 WIDE = 1.18  # wider than 95 % of MNIST's training digits (99 %: 1.43) ...
 SURE = 0.98  # ... is cut when every part reads at least this surely and the whole does not
+STRAY_SHARE = 0.35  # a frame where fewer of the blobs than this read as digits ...
+STRAY_SURE = 0.9  # ... keeps a digit standing alone only if it reads at least this surely
 LOOK_AGAIN = 24  # at most this many poorly read blobs of a frame are cut every way
 SIDEWAYS_BLOBS = 4  # a page is judged turned only on this many blobs or more ...
 SIDEWAYS_ASPECT = 1.0  # ... whose median width is over this times their height
@@ -117,7 +122,7 @@ class Reader:
             raise ImageError("not an image: expected a non-empty 2-D or 3-D array")
         seg = segment(frame, self.segment_config)
         segmented = time.perf_counter()
-        digits = self._classify(seg)
+        digits = _without_strays(self._classify(seg), len(seg.blobs))
         classified = time.perf_counter()
         groups = numbering.group([d.box for d in digits])
         number_reads = tuple(
@@ -193,6 +198,15 @@ class Reader:
             else:
                 out.extend(chosen)
         return out
+
+def _without_strays(digits: list[DigitRead], blobs: int) -> list[DigitRead]:
+    """Drop lone, unsure digits from a frame where most blobs are not digits (a picture, a
+    page of text): there a doubtful blob on its own is likelier one more of the rest."""
+    if not digits or len(digits) >= STRAY_SHARE * blobs:
+        return digits
+    alone = {g[0] for g in numbering.group([d.box for d in digits]) if len(g) == 1}
+    return [d for i, d in enumerate(digits) if i not in alone or d.confidence >= STRAY_SURE]
+
 
 def _prefer_parts(blob: Blob, whole: np.ndarray, parts: np.ndarray) -> bool:
     """Cut a wide blob when it is too wide for one digit, or when the model cannot read it
