@@ -230,3 +230,13 @@ def test_a_lone_unsure_digit_among_many_non_digits_is_dropped():
     assert _without_strays([read(100, 0.95)], blobs=10) == [read(100, 0.95)]  # sure
     number = [read(100, 0.7), read(124, 0.7), read(148, 0.7)]
     assert _without_strays(number, blobs=20) == number  # a number is not a stray
+
+
+def test_an_upright_on_the_frames_side_is_no_one(reader, glyphs):
+    """The edge of a notebook beyond the frame shows as a thin dark strip on its side."""
+    page = np.full((480, 640), 210, np.float32)
+    cv2.fillConvexPoly(page, np.array([[0, 180], [10, 180], [1, 270], [0, 270]], np.int32), 40.0)  # a wedge
+    x = 250
+    for ch in "27":
+        x += ink(page, glyphs[int(ch)], x, 200, 60) + 10
+    assert [n.text for n in reader.read(bgr(page)).numbers] == ["27"]

@@ -178,6 +178,8 @@ def plausible(box: Box, area: int, min_h: float, max_h: float, frame_w: int,
     at_edge = x <= 0 or y <= 0 or x + w >= frame_w or (frame_h and y + h >= frame_h)
     if at_edge and fill > cfg.solid_fill:  # a strip of desk or shadow at the frame's edge, no "1"
         return False
+    if (x <= 0 or x + w >= frame_w) and w < cfg.rule_width * h:
+        return False  # upright on the frame's side: the edge of a book or a page beyond it, no "1"
     # solid: a blot, a thumb, a shadow's edge; a "1" is solid too but thin, and a small 8 or 0
     # fills in at the working size (the model says "not a digit" to a small blot)
     return not (fill > cfg.solid_fill and w > cfg.solid_width * h and h >= cfg.solid_min_px)
