@@ -209,16 +209,16 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
 
 
 def _without_lines(weak: np.ndarray, faint: np.ndarray, longest_x: int, longest_y: int, h: int,
-                   config: SegmentConfig, rejoin: bool = True) -> tuple[np.ndarray, int]:
+                   config: SegmentConfig, bands: list[np.ndarray] | None = None) -> tuple[np.ndarray, int]:
     """The mask with ruled and graph-paper lines taken out, and how many pixels that took.
     Once a page has lines (`ruled` of them or more: a stroke or two as long as a line are
     a big digit's), shorter runs are lines too: what is left of tilted or bent ones."""
     thick = max(2, int(config.line_thickness * h))
     before = weak
-    weak, removed = remove_lines(weak, longest_x, longest_y, faint, max_thick=thick, rejoin=rejoin)
+    weak, removed = remove_lines(weak, longest_x, longest_y, faint, max_thick=thick, bands=bands)
     if removed and _lines_found(cv2.subtract(before, weak), longest_x, longest_y) >= config.ruled:
         weak, more = remove_lines(weak, int(config.line_rest * longest_x), int(config.line_rest * longest_y),
-                                  faint, max_thick=thick, rejoin=rejoin)
+                                  faint, max_thick=thick, bands=bands)
         removed += more
     return weak, removed
 
@@ -281,14 +281,16 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
     # lines are only looked for when something is long enough to be one: most frames skip it
     longest_x, longest_y = int(config.line_x * w), int(config.line_y * h)
     faint = (ink > level // 2).view(np.uint8)
-    before = weak
-    weak, removed = _without_lines(weak, faint, longest_x, longest_y, h, config)
+    before, bands = weak, []
+    weak, removed = _without_lines(weak, faint, longest_x, longest_y, h, config, bands)
     rules = strict = None
     if removed:
         rules = cv2.dilate(cv2.subtract(before, weak), np.ones((3, 3), np.uint8))  # where lines were
         strong = cv2.bitwise_and(strong, weak)
         if cv2.countNonZero(before) <= config.busy * before.size:  # writing, not a busy texture
-            strict, _ = _without_lines(before, faint, longest_x, longest_y, h, config, rejoin=False)
+            strict = before  # the lines cut out, nothing re-joined
+            for band in bands:
+                strict = cv2.subtract(strict, band)
     cc = cv2.connectedComponentsWithStats(weak, connectivity=8, ltype=cv2.CV_16U)
 
     pieces, labels = find_pieces(cc, strong, max(2, int(min_h / 3)), config.max_pieces)
