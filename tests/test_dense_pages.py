@@ -240,3 +240,26 @@ def test_an_upright_on_the_frames_side_is_no_one(reader, glyphs):
     for ch in "27":
         x += ink(page, glyphs[int(ch)], x, 200, 60) + 10
     assert [n.text for n in reader.read(bgr(page)).numbers] == ["27"]
+
+
+def test_a_list_down_the_page_keeps_a_small_digit_apart_from_the_one_below(reader, glyphs):
+    """A column of digits, one a little smaller, close above the next: two digits, not a 5's
+    hat on its body."""
+    page = np.full((700, 400), 205, np.float32)
+    y = 20
+    for d, tall in ((1, 60), (2, 60), (3, 42), (4, 62), (5, 60), (6, 60), (7, 62), (8, 64)):
+        ink(page, glyphs[d], 150, y, tall)
+        y += tall + 12
+    assert labels(reader.read(bgr(page)), 20, 72) == [1, 2, 3, 4, 5, 6, 7, 8]
+
+
+def test_a_doubtful_digit_cut_by_the_frames_edge_is_dropped():
+    from digits.edge.core.reader import DigitRead, _inside
+
+    def read(box, confidence):
+        return DigitRead(box, 4, confidence, 1, 0.01)
+
+    assert _inside([read((0, 100, 30, 40), 0.8)], 640, 480) == []  # on the left edge
+    assert _inside([read((300, 450, 30, 30), 0.8)], 640, 480) == []  # on the bottom edge
+    assert len(_inside([read((0, 100, 30, 40), 0.99)], 640, 480)) == 1  # sure: kept
+    assert len(_inside([read((10, 100, 30, 40), 0.8)], 640, 480)) == 1  # inside: kept

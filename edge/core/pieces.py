@@ -115,6 +115,8 @@ def join_pieces(pieces: list[Piece], min_h: float = 0.0, cfg: SegmentConfig = DE
             tall = max(ah, bh)
             if text_h and min(ah, bh) >= whole:
                 continue  # two rows
+            if text_h and max(ay + ah, by + bh) - min(ay, by) > cfg.stacked_tall * text_h:
+                continue  # together far taller than the writing: a small digit above another
             if is_frame(pieces[a], text_h, cfg) or is_frame(pieces[b], text_h, cfg):
                 continue
             if overlap >= cfg.column_overlap * min(aw, bw) and gap <= cfg.column_gap * tall:
@@ -199,6 +201,8 @@ def join_broken(groups: list[list[Piece]], cfg: SegmentConfig = DEFAULT,
                 both_tall = min(ah, bh) >= 0.7 * uh or (stacked and min(ah, bh) >= whole)
                 substantial = min(ah, bh) >= 0.3 * uh  # not a speck or a rule's leftover
                 one_shape = uw <= cfg.broken_width * uh and gap <= cfg.broken_gap * uh
+                if stacked and text_h and uh > cfg.stacked_tall * text_h:
+                    one_shape = False  # far taller than the writing: a small digit above another
                 if one_shape and substantial and not both_tall:
                     groups[a] = [*groups[a], *groups[b]]
                     boxes[a] = union

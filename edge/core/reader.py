@@ -18,7 +18,8 @@ of all such blobs in one more invoke, and the likeliest cutting kept when every 
 reads surely (touching digits written close, which the first cut by width missed).
 
 On a frame where most blobs are not digits (a picture, a page of text), a digit standing alone
-that reads below STRAY_SURE is dropped too: there it is likelier one more of the rest.
+that reads below STRAY_SURE is dropped too: there it is likelier one more of the rest. So is a
+doubtful digit the frame's edge cuts (below EDGE_SURE): part of something beyond the frame.
 
 API:
     reader = Reader(model=None, backend="auto", threads=None, xnnpack=True,
@@ -58,6 +59,7 @@ TOO_WIDE = 1.6  # a blob this much wider than tall is never one digit: always cu
 CONFIDENT = 0.9  # a reading at least this sure is not second-guessed by cutting the blob
 WIDE = 1.18  # wider than 95 % of MNIST's training digits (99 %: 1.43) ...
 SURE = 0.98  # ... is cut when every part reads at least this surely and the whole does not
+EDGE_SURE = 0.95  # a digit the frame's edge cuts is kept only if it reads at least this surely
 STRAY_SHARE = 0.35  # a frame where fewer of the blobs than this read as digits ...
 STRAY_SURE = 0.9  # ... keeps a digit standing alone only if it reads at least this surely
 LOOK_AGAIN = 24  # at most this many poorly read blobs of a frame are cut every way
@@ -122,7 +124,8 @@ class Reader:
             raise ImageError("not an image: expected a non-empty 2-D or 3-D array")
         seg = segment(frame, self.segment_config)
         segmented = time.perf_counter()
-        digits = _without_strays(self._classify(seg), len(seg.blobs))
+        h, w = frame.shape[:2]
+        digits = _without_strays(_inside(self._classify(seg), w, h), len(seg.blobs))
         classified = time.perf_counter()
         groups = numbering.group([d.box for d in digits])
         number_reads = tuple(
@@ -134,7 +137,6 @@ class Reader:
         end = time.perf_counter()
         timings = {"segment": (segmented - start) * 1e3, "classify": (classified - segmented) * 1e3,
                    "total": (end - start) * 1e3}
-        h, w = frame.shape[:2]
         return FrameResult(w, h, tuple(digits), number_reads, timings, _lying_down(seg))
 
     def _classify(self, seg: Segmentation) -> list[DigitRead]:
@@ -198,6 +200,15 @@ class Reader:
             else:
                 out.extend(chosen)
         return out
+
+def _inside(digits: list[DigitRead], w: int, h: int) -> list[DigitRead]:
+    """Drop doubtful digits cut by the frame's edge: part of something beyond the frame (a
+    tree, a sign, half a digit) reads as a digit it is not."""
+    def cut(d: DigitRead) -> bool:
+        x, y, bw, bh = d.box
+        return x <= 0 or y <= 0 or x + bw >= w or y + bh >= h
+    return [d for d in digits if d.confidence >= EDGE_SURE or not cut(d)]
+
 
 def _without_strays(digits: list[DigitRead], blobs: int) -> list[DigitRead]:
     """Drop lone, unsure digits from a frame where most blobs are not digits (a picture, a

@@ -51,6 +51,7 @@ class SegmentConfig:
     column_overlap: float = 0.6  # pieces sharing this much of the narrower's columns are one digit ...
     column_gap: float = 0.25  # ... when no further apart vertically than this of the taller
     whole_digit: float = 0.7  # ... unless both are this tall for the writing: two rows, not one digit
+    stacked_tall: float = 1.5  # ... or together taller than this for the writing
     fragment: float = 0.5  # a piece under this fraction of a neighbour's height beside it is part of it
     fragment_reach: float = 0.08  # how far beside (of the neighbour's height) a fragment may be
     largest_owner: float = 2.5  # a blob taller than this times the writing is no row of digits
