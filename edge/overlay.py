@@ -2,8 +2,9 @@
 
 Drawing is kept apart from reading: `draw` never changes the frame it is given, and the
 reader never draws. Text is sized to the picture, never to the box it labels (a digit filling
-the frame gets the same small label as any other), and each label goes just outside its box,
-above or below, on whichever side covers fewer of the digits read, and inside the frame.
+the frame gets the same small label as any other), but no taller than half the writing (a page
+of small digits in a big photo), and each label goes just outside its box, above or below, on
+whichever side covers fewer of the digits read, and inside the frame.
 
 API:
     draw(frame_bgr, result: FrameResult, fps: float | None = None) -> ndarray   # a new image
@@ -21,14 +22,18 @@ DIGIT_COLOUR = (40, 180, 40)  # BGR
 NUMBER_COLOUR = (0, 120, 255)
 FPS_COLOUR = (255, 255, 255)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
+TEXT_PX = 22  # the height of a digit in FONT at scale 1
 
 
 def draw(frame: np.ndarray, result: FrameResult, fps: float | None = None) -> np.ndarray:
     """A copy of `frame` (grey frames become BGR) with the reader's findings drawn on it."""
     image = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR) if frame.ndim == 2 else frame[..., :3].copy()
     h, w = image.shape[:2]
-    base = max(0.35, min(h, w) / 900)  # text scale for a frame of this size
-    thick = max(1, round(min(h, w) / 400))
+    base = min(h, w) / 900  # text scale for a frame of this size ...
+    if result.digits:  # ... but no taller than half the writing: small digits on a big photo
+        base = min(base, 0.5 * float(np.median([d.box[3] for d in result.digits])) / TEXT_PX)
+    base = max(0.35, base)
+    thick = max(1, min(round(min(h, w) / 400), round(base * 2)))
     taken = [d.box for d in result.digits]
     for d in result.digits:
         x, y, bw, bh = d.box

@@ -263,3 +263,16 @@ def test_a_doubtful_digit_cut_by_the_frames_edge_is_dropped():
     assert _inside([read((300, 450, 30, 30), 0.8)], 640, 480) == []  # on the bottom edge
     assert len(_inside([read((0, 100, 30, 40), 0.99)], 640, 480)) == 1  # sure: kept
     assert len(_inside([read((10, 100, 30, 40), 0.8)], 640, 480)) == 1  # inside: kept
+
+
+def test_labels_on_a_big_photo_of_small_writing_stay_small():
+    """A page of 30 px digits photographed at 1600x1200: a label no taller than the digits."""
+    from digits.edge.core.reader import DigitRead, FrameResult
+    from digits.edge.overlay import DIGIT_COLOUR, draw
+
+    frame = np.full((1200, 1600, 3), 255, np.uint8)
+    digits = tuple(DigitRead((400 + 40 * i, 600, 22, 30), i, 0.99, 9, 0.01) for i in range(5))
+    out = draw(frame, FrameResult(1600, 1200, digits, (), {}))
+    band = np.all(out == DIGIT_COLOUR, axis=2)
+    band[595:636, :] = False  # the boxes' own outlines
+    assert 5 < int(band.any(axis=1).sum()) <= 30
