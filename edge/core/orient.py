@@ -20,6 +20,7 @@ from digits.edge.core.skew import row_angle, straighten
 
 TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 AS_SURE = 0.8  # a turn must read at least this surely, relative to the photo as it is
+LEVEL_PIXELS = 12_000_000  # a bigger photo is shrunk to this before it is turned level
 MORE_SURE = 1.0  # a slanted page turned level must read more surely than as it is
 
 
@@ -61,7 +62,12 @@ def _straightened(reader: Reader, frame: np.ndarray,
     angle = row_angle([b.box for b in segment(frame, reader.segment_config).blobs])
     if not angle:
         return first, 0, frame
-    level = straighten(frame, angle)
+    h, w = frame.shape[:2]
+    small = frame
+    if h * w > LEVEL_PIXELS:  # the turned canvas is bigger still: turn a smaller copy
+        s = (LEVEL_PIXELS / (h * w)) ** 0.5
+        small = cv2.resize(frame, (max(1, int(w * s)), max(1, int(h * s))), interpolation=cv2.INTER_AREA)
+    level = straighten(small, angle)
     second = reader.read(level)
     if sureness(second) > MORE_SURE * sureness(first):
         return second, 0, level
