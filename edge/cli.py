@@ -52,7 +52,8 @@ def still_rotate_option(f):
                         show_default=True,
                         help="Turn each photo clockwise by this many degrees after its EXIF "
                              "orientation; auto turns a page lying sideways (its digits on their "
-                             "side) a quarter when that reads clearly better, and leaves the rest.")(f)
+                             "side) a quarter when that reads clearly better, turns a page held "
+                             "at a slant level when that reads more surely, and leaves the rest.")(f)
 
 
 class OneAtATime:
