@@ -58,7 +58,7 @@ def test_every_variant_meets_the_not_a_digit_gate(variant):
 def test_shipped_int8_is_calibrated():
     int8 = CARD.variants["int8"]
     assert int8.ece_camera <= 0.02  # on digits, the aim is met
-    assert int8.ece_negatives <= 0.025  # the aim is 2 %: the shipped int8 is at 2.08 %
+    assert int8.ece_negatives <= 0.02  # on the held-out negatives too
     assert CARD.temperature is not None and CARD.fonts
 
 
