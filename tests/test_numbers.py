@@ -40,6 +40,12 @@ def test_height_mismatch_breaks_a_number():
     assert group([small, big]) == [[0], [1]]
 
 
+def test_a_long_tail_does_not_break_a_number():
+    """8 9 5 2 written in a row: the 9's tail makes its box over twice as tall as the small 5."""
+    boxes = [(100, 200, 22, 40), (134, 200, 20, 88), (166, 206, 18, 32), (196, 196, 24, 44)]
+    assert group(boxes) == [[0, 1, 2, 3]]
+
+
 def test_a_digit_between_two_joins_the_nearer_and_chains_stay_linear():
     a, b, c = (0, 0, 20, 40), (24, 0, 20, 40), (70, 0, 20, 40)
     # b-c gap 26 (< 0.75 * 40) also links: all three are one number

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from digits.edge.core.blob import Box, union
 
 MIN_ROW_OVERLAP = 0.5  # fraction of the shorter digit's height the two rows must share
-MAX_HEIGHT_RATIO = 1.8  # taller / shorter
+MAX_HEIGHT_RATIO = 2.8  # taller / shorter: a 9 or 7 with a long tail is twice a small 0 beside it
 MAX_GAP = 0.75  # largest horizontal gap, as a fraction of the taller digit's height
 MAX_OVERLAP = 0.5  # digits may overlap sideways by this fraction of the narrower's width
 WIDE_GAP = 1.6  # a line spaced regularly is one number while its gaps stay under this many heights
