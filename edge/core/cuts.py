@@ -31,7 +31,6 @@ class CutSource:
     scale: float
     dark: bool
     level: int
-    min_h: float
     ink: np.ndarray | None = None  # the working-size ink map: big blobs are cut from it
     cfg: SegmentConfig = DEFAULT
 

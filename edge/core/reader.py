@@ -201,6 +201,7 @@ class Reader:
                 out.extend(chosen)
         return out
 
+
 def _inside(digits: list[DigitRead], w: int, h: int) -> list[DigitRead]:
     """Drop doubtful digits cut by the frame's edge: part of something beyond the frame (a
     tree, a sign, half a digit) reads as a digit it is not."""
