@@ -18,3 +18,17 @@ def mnist() -> Mnist:
     if not cache.is_file():
         pytest.skip(f"no verified MNIST cache at {cache}: run `digits data` (make test does)")
     return from_npz(cache)
+
+
+@pytest.fixture(scope="module")
+def reader():
+    """The reader with the segmenter's own defaults, whichever model is shipped (a test module
+    may define its own)."""
+    from digits.edge.core.reader import Reader
+    from digits.edge.core.shipped import default_model
+    from digits.edge.core.tuning import SegmentConfig
+
+    model = default_model("int8")
+    if not model.is_file():
+        pytest.skip("no shipped model")
+    return Reader(model, threads=1, segment_config=SegmentConfig())

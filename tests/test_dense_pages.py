@@ -12,19 +12,7 @@ from digits.edge.core import cuts
 from digits.edge.core.blob import Blob
 from digits.edge.core.orient import read_upright
 from digits.edge.core.page import find_page
-from digits.edge.core.reader import Reader
-from digits.edge.core.shipped import default_model
 from digits.edge.core.skew import row_angle, straighten
-from digits.edge.core.tuning import SegmentConfig
-
-MODEL = default_model("int8")
-
-
-@pytest.fixture(scope="module")
-def reader() -> Reader:
-    if not MODEL.is_file():
-        pytest.skip("no shipped model")
-    return Reader(MODEL, threads=1, segment_config=SegmentConfig())
 
 
 @pytest.fixture(scope="module")

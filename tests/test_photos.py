@@ -25,14 +25,6 @@ MODEL = default_model("int8")
 
 
 @pytest.fixture(scope="module")
-def reader() -> Reader:
-    """The reader with the segmenter's own defaults, whichever model is shipped."""
-    if not MODEL.is_file():
-        pytest.skip("no shipped model")
-    return Reader(MODEL, threads=1, segment_config=SegmentConfig())
-
-
-@pytest.fixture(scope="module")
 def glyphs(mnist) -> dict[int, np.ndarray]:
     """One clear MNIST test digit per label (white on black, 28x28)."""
     return {d: mnist.x_test[int(np.flatnonzero(mnist.y_test == d)[7])] for d in range(10)}

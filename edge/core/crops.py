@@ -108,7 +108,7 @@ def _box_in_input(box: Box, inv: float, fw: int, fh: int) -> Box:
 
 
 def normalise(crop: np.ndarray, solid: np.ndarray, level: int,
-               cfg: SegmentConfig = DEFAULT) -> np.ndarray:
+              cfg: SegmentConfig = DEFAULT) -> np.ndarray:
     """uint8 ink to float [0, 1] like MNIST's strokes: full strength at the typical stroke
     core, paper noise (under half the level) at 0; fine strokes widened."""
     core = cv2.mean(crop, mask=solid)[0]

@@ -15,7 +15,6 @@ import cv2
 import numpy as np
 
 from digits.edge.core.reader import FrameResult, Reader
-from digits.edge.core.segment import segment
 from digits.edge.core.skew import row_angle, straighten
 
 TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
@@ -59,7 +58,7 @@ def _straightened(reader: Reader, frame: np.ndarray,
                   first: FrameResult) -> tuple[FrameResult, int, np.ndarray]:
     """The photo turned level when its rows of writing slant clearly and the level page
     reads more surely; otherwise the photo as it was read."""
-    angle = row_angle([b.box for b in segment(frame, reader.segment_config).blobs])
+    angle = row_angle(list(first.blob_boxes))
     if not angle:
         return first, 0, frame
     h, w = frame.shape[:2]

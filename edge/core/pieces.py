@@ -117,7 +117,7 @@ def join_pieces(pieces: list[Piece], min_h: float = 0.0, cfg: SegmentConfig = DE
                 continue  # two rows
             if text_h and max(ay + ah, by + bh) - min(ay, by) > cfg.stacked_tall * text_h:
                 continue  # together far taller than the writing: a small digit above another
-            if is_frame(pieces[a], text_h, cfg) or is_frame(pieces[b], text_h, cfg):
+            if any(is_frame(p.box, p.area, text_h, cfg) for p in (pieces[a], pieces[b])):
                 continue
             if overlap >= cfg.column_overlap * min(aw, bw) and gap <= cfg.column_gap * tall:
                 small, big = (a, b) if pieces[a].area < pieces[b].area else (b, a)
@@ -146,7 +146,7 @@ def attach_fragments(groups: list[list[Piece]], min_h: float = 0.0,
     order = sorted(range(len(groups)), key=lambda i: -boxes[i][3])
     # only a digit-sized group takes a part, and not a box drawn round the writing
     owners = [j for j in order if boxes[j][3] >= min_h
-              and not (len(groups[j]) == 1 and is_frame(groups[j][0], text_h, cfg))]
+              and not (len(groups[j]) == 1 and is_frame(groups[j][0].box, groups[j][0].area, text_h, cfg))]
     owner = list(range(len(groups)))
     for i in order[::-1]:  # the smallest first
         x, y, w, h = boxes[i]
@@ -214,11 +214,12 @@ def join_broken(groups: list[list[Piece]], cfg: SegmentConfig = DEFAULT,
     return groups
 
 
-def is_frame(piece: Piece, text_h: float, cfg: SegmentConfig = DEFAULT) -> bool:
-    """A box drawn round the writing or a table's leftover rules: far taller than the writing
-    and mostly empty. It takes no other piece, so the digits inside it stay digits."""
-    x, y, w, h = piece.box
-    return bool(text_h) and h > cfg.frame_height * text_h and piece.area < cfg.frame_fill * w * h
+def is_frame(box: Box, area: int, text_h: float, cfg: SegmentConfig = DEFAULT) -> bool:
+    """Ink of `area` pixels in `box` that is a box drawn round the writing or a table's
+    leftover rules: far taller than the writing and mostly empty. It takes no other piece, so
+    the digits inside it stay digits."""
+    x, y, w, h = box
+    return bool(text_h) and h > cfg.frame_height * text_h and area < cfg.frame_fill * w * h
 
 
 def group_box(group: list[Piece]) -> Box:

@@ -92,6 +92,7 @@ class FrameResult:
     numbers: tuple[NumberRead, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)  # segment, classify, total
     sideways: bool = False  # the writing's blobs lie down: the page may be turned a quarter
+    blob_boxes: tuple[Box, ...] = ()  # every blob the segmenter found (for the page's slant)
 
 
 class Reader:
@@ -137,7 +138,8 @@ class Reader:
         end = time.perf_counter()
         timings = {"segment": (segmented - start) * 1e3, "classify": (classified - segmented) * 1e3,
                    "total": (end - start) * 1e3}
-        return FrameResult(w, h, tuple(digits), number_reads, timings, _lying_down(seg))
+        return FrameResult(w, h, tuple(digits), number_reads, timings, _lying_down(seg),
+                           tuple(b.box for b in seg.blobs))
 
     def _classify(self, seg: Segmentation) -> list[DigitRead]:
         """All wholes and parts of the frame in one invoke, then the better reading of each;

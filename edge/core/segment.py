@@ -51,7 +51,7 @@ from digits.edge.core.cuts import CutSource
 from digits.edge.core.ink import ink_map
 from digits.edge.core.lines import remove_lines
 from digits.edge.core.page import find_page, paint_outside
-from digits.edge.core.pieces import Piece, find_pieces, group_box, is_frame, join_pieces, unbridge
+from digits.edge.core.pieces import find_pieces, group_box, is_frame, join_pieces, unbridge
 from digits.edge.core.tuning import DEFAULT, SegmentConfig
 from digits.edge.errors import ImageError
 
@@ -309,7 +309,7 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
             continue  # a thin upright far taller than the writing: what is left of a rule, no "1"
         if rules is not None and _cell_wall(box, rules, config):
             continue
-        if is_frame(Piece(box, area, 0), text_px, config):
+        if is_frame(box, area, text_px, config):
             continue  # a box drawn round the writing, alone or with what it holds
         x, y, bw, bh = box
         local = labels[y : y + bh, x : x + bw]
