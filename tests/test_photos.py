@@ -229,6 +229,23 @@ def test_a_page_lying_sideways_is_turned_and_an_upright_one_is_not(reader, glyph
     assert [n.text for n in result.numbers] == ["4071", "2583", "6920"]
 
 
+def test_a_formula_with_wide_letters_beside_upright_digits_is_not_turned(reader, glyphs):
+    """Most blobs are wider than tall (written "x"s, drawn here as two loops), but the digits
+    the reader finds stand up: the page is upright, and its letters are no sideways 8s."""
+    from digits.edge.core.orient import read_upright
+
+    page = np.full((400, 700), 205, np.float32)
+    write_tight(page, glyphs[7], 80, 160, 60)
+    write_tight(page, glyphs[4], 170, 160, 60)
+    for cx in (290, 400, 510):
+        cv2.ellipse(page, (cx - 14, 200), (14, 10), 0, 0, 360, 40.0, 3)
+        cv2.ellipse(page, (cx + 14, 200), (14, 10), 0, 0, 360, 40.0, 3)
+    result = reader.read(bgr(page))
+    assert len(result.blob_boxes) == 5 and not result.sideways
+    result, turn, _ = read_upright(reader, bgr(page))
+    assert turn == 0 and [d.label for d in result.digits] == [7, 4]
+
+
 def test_a_model_without_not_a_digit_looks_only_at_digit_sized_blobs():
     """A ten-output model reads every blob as a digit: the reader then keeps to bigger blobs."""
     if not MODEL.is_file():

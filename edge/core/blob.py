@@ -27,6 +27,7 @@ class Blob:
     crop: np.ndarray = field(repr=False)  # float32 ink map of the box, 0 = paper, for to_mnist
     parts: tuple[Blob, ...] = ()  # the blob cut into touching digits, when its shape suggests so
     source: object = field(default=None, repr=False, compare=False)  # cuts.CutSource: to cut it again
+    pieces: int = 1  # separate pieces of ink joined into it at the working size
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 sideways (chosen from what the reader sees).
 
 A page turned by 90 degrees shows its digits lying down: their blobs are wider than tall,
-where upright digits are taller than wide. Only then are the two quarter turns read as well;
+where upright digits are taller than wide, and so are the digits read on it (a formula's wide
+letters beside upright digits do not turn the page). Only then are the two quarter turns read as well;
 the one whose digits read more surely is kept if its digits stand up and it reads nearly as
 surely as the photo did (the model reads lying digits confidently too, as something).
 Otherwise the photo is read as it is. Upside down (180) looks like upright to this test, so it

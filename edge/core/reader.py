@@ -20,6 +20,10 @@ reads surely (touching digits written close, which the first cut by width missed
 On a frame where most blobs are not digits (a picture, a page of text), a digit standing alone
 that reads below STRAY_SURE is dropped too: there it is likelier one more of the rest. So is a
 doubtful digit the frame's edge cuts (below EDGE_SURE): part of something beyond the frame.
+A "1" far taller than the other digits of its frame (TALL_ONE) is a stroke that is not
+writing: a column of printed text read from the side, a page's or a table's edge. A blob
+joined from ONE_PIECES separate pieces or more is no 1 either (a 1 is one stroke, two where a
+faint pen broke it): it is a column of print, or a dotted edge.
 
 API:
     reader = Reader(model=None, backend="auto", threads=None, xnnpack=True,
@@ -62,9 +66,13 @@ SURE = 0.98  # ... is cut when every part reads at least this surely and the who
 EDGE_SURE = 0.95  # a digit the frame's edge cuts is kept only if it reads at least this surely
 STRAY_SHARE = 0.35  # a frame where fewer of the blobs than this read as digits ...
 STRAY_SURE = 0.9  # ... keeps a digit standing alone only if it reads at least this surely
+TALL_ONE = 3.0  # a 1 this many times the height of the frame's other digits (their median) ...
+TALL_ONE_OTHERS = 3  # ... is dropped when there are at least this many others to measure by
+ONE_PIECES = 4
 LOOK_AGAIN = 24  # at most this many poorly read blobs of a frame are cut every way
 SIDEWAYS_BLOBS = 4  # a page is judged turned only on this many blobs or more ...
-SIDEWAYS_ASPECT = 1.0  # ... whose median width is over this times their height
+SIDEWAYS_ASPECT = 1.0  # ... whose median width is over this times their height, unless
+UPRIGHT_SHARE = 0.35  # at least this share of them reads as digits, and those stand up
 
 
 @dataclass(frozen=True)
@@ -126,7 +134,7 @@ class Reader:
         seg = segment(frame, self.segment_config)
         segmented = time.perf_counter()
         h, w = frame.shape[:2]
-        digits = _without_strays(_inside(self._classify(seg), w, h), len(seg.blobs))
+        digits = _without_strays(_without_tall_ones(_inside(self._classify(seg), w, h)), len(seg.blobs))
         classified = time.perf_counter()
         groups = numbering.group([d.box for d in digits])
         number_reads = tuple(
@@ -138,7 +146,12 @@ class Reader:
         end = time.perf_counter()
         timings = {"segment": (segmented - start) * 1e3, "classify": (classified - segmented) * 1e3,
                    "total": (end - start) * 1e3}
-        return FrameResult(w, h, tuple(digits), number_reads, timings, _lying_down(seg),
+        # the blobs lie down; unless most of them read as digits that stand up (a formula's
+        # letters lie wide beside upright digits; on a turned page few blobs read at all)
+        stand_up = (len(digits) >= UPRIGHT_SHARE * len(seg.blobs)
+                    and not _lying_down([d.box for d in digits], least=2))
+        sideways = _lying_down([b.box for b in seg.blobs]) and not stand_up
+        return FrameResult(w, h, tuple(digits), number_reads, timings, sideways,
                            tuple(b.box for b in seg.blobs))
 
     def _classify(self, seg: Segmentation) -> list[DigitRead]:
@@ -163,6 +176,8 @@ class Reader:
                 chosen = [_read(p.box, pr) for p, pr in zip(blob.parts, parts)]
             else:
                 chosen = [_read(blob.box, whole)]
+                if chosen[0].label == 1 and blob.pieces >= ONE_PIECES:
+                    continue  # many pieces in a line: print or a dotted edge, not one stroke
             # read poorly: the whole dropped, or a cut with a doubtful part
             poorly = any(self._dropped(r) for r in chosen) or (len(chosen) > 1 and min(
                 r.confidence for r in chosen) < CONFIDENT)
@@ -213,6 +228,17 @@ def _inside(digits: list[DigitRead], w: int, h: int) -> list[DigitRead]:
     return [d for d in digits if d.confidence >= EDGE_SURE or not cut(d)]
 
 
+def _without_tall_ones(digits: list[DigitRead]) -> list[DigitRead]:
+    """Drop 1s far taller than the rest of the frame's digits: a stroke that long beside
+    writing is an edge or a column of print, not a 1 (a written 1 is about as tall as its
+    neighbours; only a 7's or 9's tail reaches further, and those are not 1s)."""
+    others = [d.box[3] for d in digits if d.label != 1]
+    if len(others) < TALL_ONE_OTHERS:
+        return digits
+    limit = TALL_ONE * float(np.median(others))
+    return [d for d in digits if d.label != 1 or d.box[3] <= limit]
+
+
 def _without_strays(digits: list[DigitRead], blobs: int) -> list[DigitRead]:
     """Drop lone, unsure digits from a frame where most blobs are not digits (a picture, a
     page of text): there a doubtful blob on its own is likelier one more of the rest."""
@@ -236,11 +262,11 @@ def _prefer_parts(blob: Blob, whole: np.ndarray, parts: np.ndarray) -> bool:
     return whole_conf < CONFIDENT and worst_part > max(whole_conf, CONFIDENT)
 
 
-def _lying_down(seg: Segmentation) -> bool:
-    """Most blobs wider than tall (upright digits are taller than wide), and enough of them."""
-    if len(seg.blobs) < SIDEWAYS_BLOBS:
+def _lying_down(boxes: list[Box], least: int = SIDEWAYS_BLOBS) -> bool:
+    """Most boxes wider than tall (upright digits are taller than wide), and enough of them."""
+    if len(boxes) < least:
         return False
-    aspects = sorted(b.box[2] / max(b.box[3], 1) for b in seg.blobs)
+    aspects = sorted(b[2] / max(b[3], 1) for b in boxes)
     return aspects[len(aspects) // 2] > SIDEWAYS_ASPECT
 
 

@@ -327,7 +327,7 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
         if bw >= config.look_again * bh and (not text_px or bh <= config.largest_owner * text_px):
             # the reader may cut it every way, if it reads poorly (not a picture far taller than the writing)
             source = CutSource(full, box, own, paper, scale, dark, level, ink, config)
-        blob = Blob(blob.box, blob.crop, parts, source)
+        blob = Blob(blob.box, blob.crop, parts, source, len(group))
         blobs.append(blob)
         if len(blobs) >= config.max_blobs:
             break

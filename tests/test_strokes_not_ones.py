@@ -1,0 +1,47 @@
+"""Strokes that read as 1 but are not written 1s: a stroke far taller than the writing beside it
+(a page's edge, a column of print read from the side), and a line of many pieces."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digits.edge.core.reader import DigitRead, _without_tall_ones
+
+
+def read(box, label=1):
+    return DigitRead(box, label, 0.99, 7, 0.01)
+
+
+def test_a_1_far_taller_than_the_writing_is_no_digit():
+    writing = [read((40 * i, 100, 20, 30), label=d) for i, d in enumerate((3, 5, 8))]
+    tall_one = read((200, 10, 6, 100))
+    assert _without_tall_ones(writing + [tall_one]) == writing
+    one = read((160, 98, 6, 34))
+    long_tail = read((240, 100, 18, 80), label=9)  # a 9's tail reaches further, and is kept
+    assert _without_tall_ones(writing + [one, long_tail]) == writing + [one, long_tail]
+    assert _without_tall_ones(writing[:2] + [tall_one]) == writing[:2] + [tall_one]  # too few to judge
+
+
+class _AllOnes:
+    """A classifier that reads every crop as a sure 1 (the eleven-output layout)."""
+    reject_class = 10
+
+    def probabilities(self, batch):
+        out = np.full((len(batch), 11), 0.001, np.float32)
+        out[:, 1] = 0.99
+        return out
+
+
+def test_a_1_joined_from_many_pieces_is_print_or_a_dotted_edge():
+    from digits.edge.core.blob import Blob, Segmentation
+    from digits.edge.core.reader import Reader
+
+    reader = Reader.__new__(Reader)
+    reader.classifier, reader.reject, reader.min_confidence = _AllOnes(), 10, 0.5
+    crop = np.zeros((30, 6), np.float32)
+    crop[:, 2:4] = 1.0
+    stroke_blob = Blob((10, 10, 6, 30), crop)
+    broken = Blob((40, 10, 6, 30), crop, pieces=2)  # a faint 1 in two pieces
+    column = Blob((80, 10, 6, 30), crop, pieces=6)  # six letters of a printed word, end to end
+    seg = Segmentation([stroke_blob, broken, column], "dark", 0.3, 1.0, 0, 9)
+    assert [d.box[0] for d in reader._classify(seg)] == [10, 40]
