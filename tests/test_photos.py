@@ -246,6 +246,26 @@ def test_a_formula_with_wide_letters_beside_upright_digits_is_not_turned(reader,
     assert turn == 0 and [d.label for d in result.digits] == [7, 4]
 
 
+def test_a_page_of_small_print_gives_no_digits_and_writing_beside_it_is_read(reader, glyphs):
+    """A scanned page of text whose letters are 6-9 px tall: the model reads such blurs as
+    digits, so nothing that small is read; a number written 18 px tall below it still is."""
+    text = np.full((260, 560), 235, np.uint8)
+    words = ("in teaching our courses we have found it useful for the students to attempt a "
+             "number of small implementation projects which often build on one another").split()
+    x, y = 8, 14
+    for word in words * 2:
+        (tw, _), _ = cv2.getTextSize(word, cv2.FONT_HERSHEY_COMPLEX, 0.38, 1)
+        if x + tw > 550:
+            x, y = 8, y + 15
+        cv2.putText(text, word, (x, y), cv2.FONT_HERSHEY_COMPLEX, 0.38, 30, 1, cv2.LINE_AA)
+        x += tw + 6
+    assert y < 150
+    page = text.astype(np.float32)
+    write_tight(page, glyphs[2], 250, 200, 18)
+    write_tight(page, glyphs[7], 266, 200, 18)
+    assert [n.text for n in reader.read(bgr(page)).numbers] == ["27"]
+
+
 def test_a_model_without_not_a_digit_looks_only_at_digit_sized_blobs():
     """A ten-output model reads every blob as a digit: the reader then keeps to bigger blobs."""
     if not MODEL.is_file():

@@ -23,7 +23,9 @@ doubtful digit the frame's edge cuts (below EDGE_SURE): part of something beyond
 A "1" far taller than the other digits of its frame (TALL_ONE) is a stroke that is not
 writing: a column of printed text read from the side, a page's or a table's edge. A blob
 joined from ONE_PIECES separate pieces or more is no 1 either (a 1 is one stroke, two where a
-faint pen broke it): it is a column of print, or a dotted edge.
+faint pen broke it): it is a column of print, or a dotted edge. Nothing under SMALLEST_PX
+tall is read at all: at that size a printed page's letters read as digits, and a written
+digit has too few pixels to tell.
 
 API:
     reader = Reader(model=None, backend="auto", threads=None, xnnpack=True,
@@ -69,6 +71,7 @@ STRAY_SURE = 0.9  # ... keeps a digit standing alone only if it reads at least t
 TALL_ONE = 3.0  # a 1 this many times the height of the frame's other digits (their median) ...
 TALL_ONE_OTHERS = 3  # ... is dropped when there are at least this many others to measure by
 ONE_PIECES = 4
+SMALLEST_PX = 10  # a digit shorter than this (input pixels) is a blur to the model: print, not writing
 LOOK_AGAIN = 24  # at most this many poorly read blobs of a frame are cut every way
 SIDEWAYS_BLOBS = 4  # a page is judged turned only on this many blobs or more ...
 SIDEWAYS_ASPECT = 1.0  # ... whose median width is over this times their height, unless
@@ -191,7 +194,7 @@ class Reader:
         return sorted((r for r in reads if not self._dropped(r)), key=lambda r: (r.box[0], r.box[1]))
 
     def _dropped(self, r: DigitRead) -> bool:
-        return r.label == self.reject or r.confidence < self.min_confidence
+        return r.label == self.reject or r.confidence < self.min_confidence or r.box[3] < SMALLEST_PX
 
     def _look_again(self, poor: list[tuple[Blob, list[DigitRead]]]) -> list[DigitRead]:
         """Each poorly read blob cut at every valley, all spans in one invoke; a blob's best
