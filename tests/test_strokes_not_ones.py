@@ -45,3 +45,16 @@ def test_a_1_joined_from_many_pieces_is_print_or_a_dotted_edge():
     column = Blob((80, 10, 6, 30), crop, pieces=6)  # six letters of a printed word, end to end
     seg = Segmentation([stroke_blob, broken, column], "dark", 0.3, 1.0, 0, 9)
     assert [d.box[0] for d in reader._classify(seg)] == [10, 40]
+
+
+def test_a_faint_1_is_a_smear_and_a_dark_one_is_written():
+    from digits.edge.core.reader import _without_faint_ones, contrast
+
+    frame = np.full((100, 200, 3), 200, np.uint8)
+    frame[20:80, 40:46] = 170  # a smear: 15 % darker than the paper
+    frame[20:80, 140:146] = 60  # a pen stroke
+    smear, stroke = read((40, 20, 6, 60)), read((140, 20, 6, 60))
+    assert contrast(frame, smear.box) < 0.2 < 0.6 < contrast(frame, stroke.box)
+    assert _without_faint_ones([smear, stroke], frame) == [stroke]
+    faint_seven = read((40, 20, 6, 60), label=7)  # only 1s are judged so: a faint 7 is still a 7
+    assert _without_faint_ones([faint_seven], frame) == [faint_seven]

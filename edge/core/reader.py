@@ -23,7 +23,8 @@ doubtful digit the frame's edge cuts (below EDGE_SURE): part of something beyond
 A "1" far taller than the other digits of its frame (TALL_ONE) is a stroke that is not
 writing: a column of printed text read from the side, a page's or a table's edge. A blob
 joined from ONE_PIECES separate pieces or more is no 1 either (a 1 is one stroke, two where a
-faint pen broke it): it is a column of print, or a dotted edge. Nothing under SMALLEST_PX
+faint pen broke it): it is a column of print, or a dotted edge. A faint 1 (FAINT_ONE, dark ink
+only) is a shadow's edge or a smear of blurred print. Nothing under SMALLEST_PX
 tall is read at all: at that size a printed page's letters read as digits, and a written
 digit has too few pixels to tell.
 
@@ -71,6 +72,7 @@ STRAY_SURE = 0.9  # ... keeps a digit standing alone only if it reads at least t
 TALL_ONE = 3.0  # a 1 this many times the height of the frame's other digits (their median) ...
 TALL_ONE_OTHERS = 3  # ... is dropped when there are at least this many others to measure by
 ONE_PIECES = 4
+FAINT_ONE = 0.25  # a 1 whose ink is fainter than this against the paper around it is dropped
 SMALLEST_PX = 10  # a digit shorter than this (input pixels) is a blur to the model: print, not writing
 LOOK_AGAIN = 24  # at most this many poorly read blobs of a frame are cut every way
 SIDEWAYS_BLOBS = 4  # a page is judged turned only on this many blobs or more ...
@@ -137,7 +139,10 @@ class Reader:
         seg = segment(frame, self.segment_config)
         segmented = time.perf_counter()
         h, w = frame.shape[:2]
-        digits = _without_strays(_without_tall_ones(_inside(self._classify(seg), w, h)), len(seg.blobs))
+        digits = _without_tall_ones(_inside(self._classify(seg), w, h))
+        if seg.polarity == "dark":
+            digits = _without_faint_ones(digits, frame)
+        digits = _without_strays(digits, len(seg.blobs))
         classified = time.perf_counter()
         groups = numbering.group([d.box for d in digits])
         number_reads = tuple(
@@ -240,6 +245,29 @@ def _without_tall_ones(digits: list[DigitRead]) -> list[DigitRead]:
         return digits
     limit = TALL_ONE * float(np.median(others))
     return [d for d in digits if d.label != 1 or d.box[3] <= limit]
+
+
+def _without_faint_ones(digits: list[DigitRead], frame: np.ndarray) -> list[DigitRead]:
+    """Drop 1s whose ink is faint against the paper around them: a faint straight stroke is a
+    shadow's edge or a smear of blurred print far oftener than a written 1."""
+    return [d for d in digits if d.label != 1 or contrast(frame, d.box) >= FAINT_ONE]
+
+
+def contrast(frame: np.ndarray, box: Box) -> float:
+    """How dark the darkest ink in `box` is against the paper around it, 0 (none) to 1 (black):
+    (paper - ink) / paper, from the 5th percentile of the box and the 90th of the box grown by
+    a quarter of its height."""
+    x, y, w, h = box
+    pad = max(2, h // 4)
+    around = frame[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
+    inside = frame[max(0, y) : y + h, max(0, x) : x + w]
+    if inside.size == 0:
+        return 0.0
+    if frame.ndim == 3:
+        around, inside = around.min(axis=2), inside.min(axis=2)
+    paper = float(np.percentile(around, 90))
+    ink = float(np.percentile(inside, 5))
+    return (paper - ink) / max(paper, 1.0)
 
 
 def _without_strays(digits: list[DigitRead], blobs: int) -> list[DigitRead]:
