@@ -1,5 +1,6 @@
-"""Strokes that read as 1 but are not written 1s: a stroke far taller than the writing beside it
-(a page's edge, a column of print read from the side), and a line of many pieces."""
+"""Blobs that read as digits but are not written digits: a 1 far taller than the writing beside
+it (a page's edge, a column of print read from the side), a 1 of many pieces, a faint 1 (a
+smear), and digit-like letters in the words of a page of print."""
 
 from __future__ import annotations
 
@@ -58,3 +59,18 @@ def test_a_faint_1_is_a_smear_and_a_dark_one_is_written():
     assert _without_faint_ones([smear, stroke], frame) == [stroke]
     faint_seven = read((40, 20, 6, 60), label=7)  # only 1s are judged so: a faint 7 is still a 7
     assert _without_faint_ones([faint_seven], frame) == [faint_seven]
+
+
+def test_digits_in_a_word_on_a_page_of_words_are_letters_but_not_on_a_page_of_sums():
+    from digits.edge.core.reader import _without_words
+
+    letters = [(40 * i, 100, 14, 20) for i in range(30)]  # a line of letters, 26 px apart
+    words = [(x, 100, 14, 20) for x in (1178, 1194)]  # an "lo" against the last letter (ends 1174)
+    apart = [(1400, 100, 14, 20), (1416, 100, 14, 20)]  # a number far off on its own
+    digits = [read(b, label=0) for b in words + apart]
+    blobs = letters + words + apart
+    assert _without_words(digits, blobs) == digits[2:]
+    # most blobs digits (a worksheet of sums): a "+" beside a digit takes nothing away
+    sums = [read((30 * i, 300, 14, 20), label=3) for i in range(30)]
+    plus = (30 * 29 + 14 + 4, 300, 14, 20)  # 4 px after the last digit
+    assert _without_words(sums, [d.box for d in sums] + [plus]) == sums

@@ -24,9 +24,10 @@ A "1" far taller than the other digits of its frame (TALL_ONE) is a stroke that 
 writing: a column of printed text read from the side, a page's or a table's edge. A blob
 joined from ONE_PIECES separate pieces or more is no 1 either (a 1 is one stroke, two where a
 faint pen broke it): it is a column of print, or a dotted edge. A faint 1 (FAINT_ONE, dark ink
-only) is a shadow's edge or a smear of blurred print. Nothing under SMALLEST_PX
-tall is read at all: at that size a printed page's letters read as digits, and a written
-digit has too few pixels to tell.
+only) is a shadow's edge or a smear of blurred print. On a page of words (many blobs, most of
+them no digit), "digits" in a word with a letter are letters too (an l, an o, an S). Nothing
+under SMALLEST_PX tall is read at all: at that size a printed page's letters read as digits,
+and a written digit has too few pixels to tell.
 
 API:
     reader = Reader(model=None, backend="auto", threads=None, xnnpack=True,
@@ -72,6 +73,10 @@ STRAY_SURE = 0.9  # ... keeps a digit standing alone only if it reads at least t
 TALL_ONE = 3.0  # a 1 this many times the height of the frame's other digits (their median) ...
 TALL_ONE_OTHERS = 3  # ... is dropped when there are at least this many others to measure by
 ONE_PIECES = 4
+WORDS_BLOBS = 20  # a frame of at least this many blobs ...
+WORDS_SHARE = 0.5  # ... fewer than this share of them read as digits, is a page of words:
+WORD_GAP = 0.4  # blobs this close (of the taller's height) side by side on a line are a word,
+LETTER_LEFT = 0.8  # a blob whose digits fill less of its width than this holds a letter too
 FAINT_ONE = 0.25  # a 1 whose ink is fainter than this against the paper around it is dropped
 SMALLEST_PX = 10  # a digit shorter than this (input pixels) is a blur to the model: print, not writing
 LOOK_AGAIN = 24  # at most this many poorly read blobs of a frame are cut every way
@@ -142,7 +147,7 @@ class Reader:
         digits = _without_tall_ones(_inside(self._classify(seg), w, h))
         if seg.polarity == "dark":
             digits = _without_faint_ones(digits, frame)
-        digits = _without_strays(digits, len(seg.blobs))
+        digits = _without_strays(_without_words(digits, [b.box for b in seg.blobs]), len(seg.blobs))
         classified = time.perf_counter()
         groups = numbering.group([d.box for d in digits])
         number_reads = tuple(
@@ -268,6 +273,51 @@ def contrast(frame: np.ndarray, box: Box) -> float:
     paper = float(np.percentile(around, 90))
     ink = float(np.percentile(inside, 5))
     return (paper - ink) / max(paper, 1.0)
+
+
+
+
+def _without_words(digits: list[DigitRead], blobs: list[Box]) -> list[DigitRead]:
+    """On a page of print or words (many blobs, most of them no digit), digits in a word with
+    a blob that is no digit are its letters (l, o, S, g): a word is what lies side by side on
+    a line, each at most WORD_GAP of the taller height from the next."""
+    if len(blobs) < WORDS_BLOBS or len(digits) >= WORDS_SHARE * len(blobs):
+        return digits
+    letters = [b for b in blobs  # blobs not (wholly) read as digits
+               if sum(d.box[2] for d in digits if _overlap(b, d.box)) < LETTER_LEFT * b[2]]
+    boxes = [d.box for d in digits] + letters
+    word = list(range(len(boxes)))  # union-find over "beside"
+
+    def find(i: int) -> int:
+        while word[i] != i:
+            word[i] = word[word[i]]
+            i = word[i]
+        return i
+
+    order = sorted(range(len(boxes)), key=lambda i: boxes[i][0])
+    reach = WORD_GAP * max(b[3] for b in boxes)  # the widest gap any pair may have
+    for k, i in enumerate(order):
+        for j in order[k + 1 :]:
+            if boxes[j][0] > boxes[i][0] + boxes[i][2] + reach:
+                break  # sorted by left edge: every later box starts further right still
+            if _beside(boxes[i], boxes[j]):
+                word[find(i)] = find(j)
+    lettered = {find(len(digits) + k) for k in range(len(letters))}
+    return [d for i, d in enumerate(digits) if find(i) not in lettered]
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def _beside(a: Box, b: Box) -> bool:
+    """b on a's line (overlapping half the shorter height) and at most WORD_GAP of the taller
+    height away to the left or right."""
+    top, bottom = max(a[1], b[1]), min(a[1] + a[3], b[1] + b[3])
+    if bottom - top < 0.5 * min(a[3], b[3]):
+        return False
+    gap = max(b[0] - (a[0] + a[2]), a[0] - (b[0] + b[2]))
+    return gap <= WORD_GAP * max(a[3], b[3])
 
 
 def _without_strays(digits: list[DigitRead], blobs: int) -> list[DigitRead]:
