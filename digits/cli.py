@@ -111,7 +111,7 @@ def _counts(labels) -> str:
 @click.option("--epochs", type=click.IntRange(1, 500), default=None,
               help="Passes of the digit model over the training images [default: 24; 2 with --quick].")
 @click.option("--reject-epochs", type=click.IntRange(1, 500), default=None,
-              help="Passes of the 'not a digit' branch [default: 10; 1 with --quick].")
+              help="Passes of the 'not a digit' branch [default: 16; 1 with --quick].")
 @click.option("--quick", is_flag=True,
               help="A minute-long try: 8,000 training images, 2 + 1 epochs. Not for shipping.")
 @click.option("--width", type=click.IntRange(2, 256), default=24, show_default=True,
@@ -124,7 +124,7 @@ def _counts(labels) -> str:
 @click.option("--from-digits", "digit_model", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="A trained ten-output model (from --ten): train only the branch.")
 @click.option("--negatives", type=click.IntRange(0, 500_000), default=None,
-              help="'Not a digit' crops drawn for the branch [default: 20,000].")
+              help="'Not a digit' crops drawn for the branch [default: 40,000].")
 @click.option("--font-digits", type=click.IntRange(0, 500_000), default=None,
               help="Digits written by the training fonts, for the branch [default: 6,000].")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("artifacts"),

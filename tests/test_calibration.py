@@ -75,3 +75,21 @@ def test_reject_shift_keeps_each_group_within_its_own_budget():
     for shift, budget in ((loose, (0.01, 0.05)), (tight_camera, (0.01, 0.005))):
         called = _shifted(logits)(shift).argmax(1) == 10
         assert called[:1000].mean() <= budget[0] and called[1000:2000].mean() <= budget[1]
+
+
+def test_fit_scale_finds_the_temperature_of_any_probabilities():
+    """The second temperature of "not a digit", fitted after its shift: the scale that undoes
+    an over-confident sigmoid."""
+    from digits.train.calibration import fit_scale
+
+    rng = np.random.default_rng(3)
+    z = rng.normal(0, 2, 5000)
+    labels = (rng.random(5000) < 1 / (1 + np.exp(-z))).astype(np.int64)  # calibrated at scale 1
+
+    def probabilities(t: float) -> np.ndarray:
+        p = 1 / (1 + np.exp(-2.0 * z / t))  # twice too sure: t = 2 undoes it
+        return np.stack([1 - p, p], 1)
+
+    t = fit_scale(probabilities, labels)
+    assert t == pytest.approx(2.0, rel=0.1)
+    assert ece(probabilities(t), labels) < ece(probabilities(1.0), labels)

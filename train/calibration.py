@@ -73,6 +73,15 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray, low: float = 0.25,
     return float(fine[int(np.argmin([nll(logits, labels, t) for t in fine]))])
 
 
+def fit_scale(probabilities: Callable[[float], np.ndarray], labels: np.ndarray,
+              grid: np.ndarray = np.exp(np.linspace(np.log(0.5), np.log(3.0), 61))) -> float:
+    """The value on `grid` whose `probabilities(value)` (every output for every row) give the
+    labels the least negative log-likelihood: a temperature for any way of making probabilities."""
+    rows, labels = np.arange(len(labels)), np.asarray(labels, np.int64)
+    losses = [-np.log(np.maximum(probabilities(float(v))[rows, labels], 1e-12)).mean() for v in grid]
+    return float(grid[int(np.argmin(losses))])
+
+
 def fit_reject_shift(probabilities: Callable[[float], np.ndarray], labels: np.ndarray, reject: int,
                      budget: tuple[float, ...], groups: np.ndarray,
                      grid: np.ndarray = np.linspace(-4.0, 4.0, 161)) -> float:

@@ -29,7 +29,7 @@ import tensorflow as tf
 from digits.common.files import write_text
 from digits.common.paths import HISTORY_NAME
 from digits.train.augment import AugmentConfig, augment_batch
-from digits.train.calibration import ece, fit_reject_shift, fit_temperature, softmax
+from digits.train.calibration import ece, fit_reject_shift, fit_scale, fit_temperature, softmax
 from digits.train.camera_like import camera_like
 from digits.train.data import Mnist, split
 from digits.train.model import (
@@ -64,11 +64,11 @@ class TrainConfig:
     augment: bool = True
     classes: int = 11  # 11: the digits, then the "not a digit" branch; 10: the digit model alone
     digit_model: Path | None = None  # a trained ten-output model: skip the first stage
-    reject_epochs: int = 10
+    reject_epochs: int = 16
     reject_width: int = 32  # the branch's filters on the digit model's 14x14 maps (twice on 7x7)
     reject_lr: float = 3e-3
     elastic: float = 0.25  # share of the branch's training images elastically distorted
-    negatives: int = 20_000  # "not a digit" crops in the branch's training set
+    negatives: int = 40_000  # "not a digit" crops in the branch's training set
     font_digits: int = 6_000  # digits written by the training fonts and Hershey faces
     camera_digits: int = 10_000  # MNIST fit digits photographed and read back (negatives are, too:
     # without these, "looks photographed" would be a cue for "not a digit")
@@ -280,8 +280,10 @@ def validation_groups(y_val: np.ndarray) -> np.ndarray:
 def calibrate_reject(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray,
                      budget: tuple[float, float] | None) -> tuple[float, float, float, float]:
     """Fit the branch's temperature (digit or not, on validation) and the shift of "not a digit"
-    within `budget`, and fold both into the branch: (T, shift, ECE before, ECE after), ECE over
-    all eleven outputs."""
+    within `budget`; then a second temperature on the shifted answer (the shift moves every
+    digit's and negative's "not a digit" alike, which left the negatives over-confident) and the
+    shift again under it. All folded into the branch: (T, shift, ECE before, ECE after) with
+    r -> r / T + shift, ECE over all eleven outputs."""
     images = x_val[..., None].astype(np.float32) / 255.0
     probe = keras.Model(model.inputs, [model.get_layer("digit_probabilities").output,
                                        model.get_layer(REJECT_LOGIT).output])
@@ -290,16 +292,22 @@ def calibrate_reject(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray,
     is_negative = (y_val == REJECT_CLASS).astype(np.int64)
     temperature = fit_temperature(np.stack([np.zeros_like(r), r], 1), is_negative)
 
-    def probabilities(shift: float, t: float = temperature) -> np.ndarray:
-        p = 1.0 / (1.0 + np.exp(-(r / t + shift)))
+    def probabilities(shift: float, t: float = temperature, after: float = 1.0) -> np.ndarray:
+        p = 1.0 / (1.0 + np.exp(-(r / t + shift) / after))
         return np.concatenate([digit_probs * (1 - p)[:, None], p[:, None]], 1)
 
-    shift = 0.0
+    shift, after = 0.0, 1.0
     if budget is not None:
-        shift = fit_reject_shift(probabilities, y_val, REJECT_CLASS, budget, validation_groups(y_val))
-    before, after = ece(probabilities(0.0, 1.0), y_val), ece(probabilities(shift), y_val)
+        groups = validation_groups(y_val)
+        shift = fit_reject_shift(probabilities, y_val, REJECT_CLASS, budget, groups)
+        after = fit_scale(lambda t2: probabilities(shift, temperature, t2), y_val)
+        shift = fit_reject_shift(lambda s: probabilities(s, temperature, after), y_val, REJECT_CLASS,
+                                 budget, groups)
+    before = ece(probabilities(0.0, 1.0), y_val)
+    final = ece(probabilities(shift, temperature, after), y_val)
+    temperature, shift = temperature * after, shift / after  # (r / T + s) / T2 = r / (T T2) + s / T2
     fold_reject_calibration(model, temperature, shift)
-    return temperature, shift, before, after
+    return temperature, shift, before, final
 
 
 class _KeepBest(keras.callbacks.Callback):
