@@ -207,17 +207,18 @@ def test_a_stroke_end_between_two_rows_does_not_join_them():
 
 
 def test_a_lone_unsure_digit_among_many_non_digits_is_dropped():
-    from digits.edge.core.reader import DigitRead, _without_strays
+    from digits.edge.core.doubts import without_strays
+    from digits.edge.core.reader import DigitRead
 
     def read(x, confidence):
         return DigitRead((x, 100, 20, 30), 7, confidence, 1, 0.01)
 
     lone = [read(100, 0.7)]
-    assert _without_strays(lone, blobs=10) == []  # one of ten blobs, and doubtful
-    assert _without_strays(lone, blobs=2) == lone  # most blobs are digits
-    assert _without_strays([read(100, 0.95)], blobs=10) == [read(100, 0.95)]  # sure
+    assert without_strays(lone, blobs=10) == []  # one of ten blobs, and doubtful
+    assert without_strays(lone, blobs=2) == lone  # most blobs are digits
+    assert without_strays([read(100, 0.95)], blobs=10) == [read(100, 0.95)]  # sure
     number = [read(100, 0.7), read(124, 0.7), read(148, 0.7)]
-    assert _without_strays(number, blobs=20) == number  # a number is not a stray
+    assert without_strays(number, blobs=20) == number  # a number is not a stray
 
 
 def test_an_upright_on_the_frames_side_is_no_one(reader, glyphs):
@@ -242,15 +243,16 @@ def test_a_list_down_the_page_keeps_a_small_digit_apart_from_the_one_below(reade
 
 
 def test_a_doubtful_digit_cut_by_the_frames_edge_is_dropped():
-    from digits.edge.core.reader import DigitRead, _inside
+    from digits.edge.core.doubts import inside_frame
+    from digits.edge.core.reader import DigitRead
 
     def read(box, confidence):
         return DigitRead(box, 4, confidence, 1, 0.01)
 
-    assert _inside([read((0, 100, 30, 40), 0.8)], 640, 480) == []  # on the left edge
-    assert _inside([read((300, 450, 30, 30), 0.8)], 640, 480) == []  # on the bottom edge
-    assert len(_inside([read((0, 100, 30, 40), 0.99)], 640, 480)) == 1  # sure: kept
-    assert len(_inside([read((10, 100, 30, 40), 0.8)], 640, 480)) == 1  # inside: kept
+    assert inside_frame([read((0, 100, 30, 40), 0.8)], 640, 480) == []  # on the left edge
+    assert inside_frame([read((300, 450, 30, 30), 0.8)], 640, 480) == []  # on the bottom edge
+    assert len(inside_frame([read((0, 100, 30, 40), 0.99)], 640, 480)) == 1  # sure: kept
+    assert len(inside_frame([read((10, 100, 30, 40), 0.8)], 640, 480)) == 1  # inside: kept
 
 
 def test_labels_on_a_big_photo_of_small_writing_stay_small():

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from digits.edge.core.reader import DigitRead, _without_tall_ones
+from digits.edge.core.doubts import without_tall_ones
+from digits.edge.core.reader import DigitRead
 
 
 def read(box, label=1):
@@ -16,11 +17,11 @@ def read(box, label=1):
 def test_a_1_far_taller_than_the_writing_is_no_digit():
     writing = [read((40 * i, 100, 20, 30), label=d) for i, d in enumerate((3, 5, 8))]
     tall_one = read((200, 10, 6, 100))
-    assert _without_tall_ones(writing + [tall_one]) == writing
+    assert without_tall_ones(writing + [tall_one]) == writing
     one = read((160, 98, 6, 34))
     long_tail = read((240, 100, 18, 80), label=9)  # a 9's tail reaches further, and is kept
-    assert _without_tall_ones(writing + [one, long_tail]) == writing + [one, long_tail]
-    assert _without_tall_ones(writing[:2] + [tall_one]) == writing[:2] + [tall_one]  # too few to judge
+    assert without_tall_ones(writing + [one, long_tail]) == writing + [one, long_tail]
+    assert without_tall_ones(writing[:2] + [tall_one]) == writing[:2] + [tall_one]  # too few to judge
 
 
 class _AllOnes:
@@ -49,28 +50,28 @@ def test_a_1_joined_from_many_pieces_is_print_or_a_dotted_edge():
 
 
 def test_a_faint_1_is_a_smear_and_a_dark_one_is_written():
-    from digits.edge.core.reader import _without_faint_ones, contrast
+    from digits.edge.core.doubts import contrast, without_faint_ones
 
     frame = np.full((100, 200, 3), 200, np.uint8)
     frame[20:80, 40:46] = 170  # a smear: 15 % darker than the paper
     frame[20:80, 140:146] = 60  # a pen stroke
     smear, stroke = read((40, 20, 6, 60)), read((140, 20, 6, 60))
     assert contrast(frame, smear.box) < 0.2 < 0.6 < contrast(frame, stroke.box)
-    assert _without_faint_ones([smear, stroke], frame) == [stroke]
+    assert without_faint_ones([smear, stroke], frame) == [stroke]
     faint_seven = read((40, 20, 6, 60), label=7)  # only 1s are judged so: a faint 7 is still a 7
-    assert _without_faint_ones([faint_seven], frame) == [faint_seven]
+    assert without_faint_ones([faint_seven], frame) == [faint_seven]
 
 
 def test_digits_in_a_word_on_a_page_of_words_are_letters_but_not_on_a_page_of_sums():
-    from digits.edge.core.reader import _without_words
+    from digits.edge.core.doubts import without_words
 
     letters = [(40 * i, 100, 14, 20) for i in range(30)]  # a line of letters, 26 px apart
     words = [(x, 100, 14, 20) for x in (1178, 1194)]  # an "lo" against the last letter (ends 1174)
     apart = [(1400, 100, 14, 20), (1416, 100, 14, 20)]  # a number far off on its own
     digits = [read(b, label=0) for b in words + apart]
     blobs = letters + words + apart
-    assert _without_words(digits, blobs) == digits[2:]
+    assert without_words(digits, blobs) == digits[2:]
     # most blobs digits (a worksheet of sums): a "+" beside a digit takes nothing away
     sums = [read((30 * i, 300, 14, 20), label=3) for i in range(30)]
     plus = (30 * 29 + 14 + 4, 300, 14, 20)  # 4 px after the last digit
-    assert _without_words(sums, [d.box for d in sums] + [plus]) == sums
+    assert without_words(sums, [d.box for d in sums] + [plus]) == sums

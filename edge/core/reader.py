@@ -17,17 +17,11 @@ that is mostly digits gets a second look (`cuts`): cut at every valley of its in
 of all such blobs in one more invoke, and the likeliest cutting kept when every digit on it
 reads surely (touching digits written close, which the first cut by width missed).
 
-On a frame where most blobs are not digits (a picture, a page of text), a digit standing alone
-that reads below STRAY_SURE is dropped too: there it is likelier one more of the rest. So is a
-doubtful digit the frame's edge cuts (below EDGE_SURE): part of something beyond the frame.
-A "1" far taller than the other digits of its frame (TALL_ONE) is a stroke that is not
-writing: a column of printed text read from the side, a page's or a table's edge. A blob
-joined from ONE_PIECES separate pieces or more is no 1 either (a 1 is one stroke, two where a
-faint pen broke it): it is a column of print, or a dotted edge. A faint 1 (FAINT_ONE, dark ink
-only) is a shadow's edge or a smear of blurred print. On a page of words (many blobs, most of
-them no digit), "digits" in a word with a letter are letters too (an l, an o, an S). Nothing
-under SMALLEST_PX tall is read at all: at that size a printed page's letters read as digits,
-and a written digit has too few pixels to tell.
+Then the reads that are not writing are dropped (`doubts`): a doubtful lone digit on a frame of
+non-digits or at the frame's edge, a "1" far taller than the writing, faint, or joined from
+ONE_PIECES pieces or more (a column of print, a dotted edge), and on a page of words the
+digit-like letters of its words. Nothing under SMALLEST_PX tall is read at all: at that size a
+printed page's letters read as digits, and a written digit has too few pixels to tell.
 
 API:
     reader = Reader(model=None, backend="auto", threads=None, xnnpack=True,
@@ -52,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from digits.common.errors import ModelError
-from digits.edge.core import cuts
+from digits.edge.core import cuts, doubts
 from digits.edge.core import numbers as numbering
 from digits.edge.core.blob import Blob, Segmentation
 from digits.edge.core.interpreter import Classifier
@@ -67,17 +61,7 @@ TOO_WIDE = 1.6  # a blob this much wider than tall is never one digit: always cu
 CONFIDENT = 0.9  # a reading at least this sure is not second-guessed by cutting the blob
 WIDE = 1.18  # wider than 95 % of MNIST's training digits (99 %: 1.43) ...
 SURE = 0.98  # ... is cut when every part reads at least this surely and the whole does not
-EDGE_SURE = 0.95  # a digit the frame's edge cuts is kept only if it reads at least this surely
-STRAY_SHARE = 0.35  # a frame where fewer of the blobs than this read as digits ...
-STRAY_SURE = 0.9  # ... keeps a digit standing alone only if it reads at least this surely
-TALL_ONE = 3.0  # a 1 this many times the height of the frame's other digits (their median) ...
-TALL_ONE_OTHERS = 3  # ... is dropped when there are at least this many others to measure by
 ONE_PIECES = 4
-WORDS_BLOBS = 20  # a frame of at least this many blobs ...
-WORDS_SHARE = 0.5  # ... fewer than this share of them read as digits, is a page of words:
-WORD_GAP = 0.4  # blobs this close (of the taller's height) side by side on a line are a word,
-LETTER_LEFT = 0.8  # a blob whose digits fill less of its width than this holds a letter too
-FAINT_ONE = 0.25  # a 1 whose ink is fainter than this against the paper around it is dropped
 SMALLEST_PX = 10  # a digit shorter than this (input pixels) is a blur to the model: print, not writing
 LOOK_AGAIN = 24  # at most this many poorly read blobs of a frame are cut every way
 SIDEWAYS_BLOBS = 4  # a page is judged turned only on this many blobs or more ...
@@ -144,10 +128,7 @@ class Reader:
         seg = segment(frame, self.segment_config)
         segmented = time.perf_counter()
         h, w = frame.shape[:2]
-        digits = _without_tall_ones(_inside(self._classify(seg), w, h))
-        if seg.polarity == "dark":
-            digits = _without_faint_ones(digits, frame)
-        digits = _without_strays(_without_words(digits, [b.box for b in seg.blobs]), len(seg.blobs))
+        digits = doubts.judge(self._classify(seg), frame, [b.box for b in seg.blobs], seg.polarity == "dark")
         classified = time.perf_counter()
         groups = numbering.group([d.box for d in digits])
         number_reads = tuple(
@@ -230,102 +211,6 @@ class Reader:
             else:
                 out.extend(chosen)
         return out
-
-
-def _inside(digits: list[DigitRead], w: int, h: int) -> list[DigitRead]:
-    """Drop doubtful digits cut by the frame's edge: part of something beyond the frame (a
-    tree, a sign, half a digit) reads as a digit it is not."""
-    def cut(d: DigitRead) -> bool:
-        x, y, bw, bh = d.box
-        return x <= 0 or y <= 0 or x + bw >= w or y + bh >= h
-    return [d for d in digits if d.confidence >= EDGE_SURE or not cut(d)]
-
-
-def _without_tall_ones(digits: list[DigitRead]) -> list[DigitRead]:
-    """Drop 1s far taller than the rest of the frame's digits: a stroke that long beside
-    writing is an edge or a column of print, not a 1 (a written 1 is about as tall as its
-    neighbours; only a 7's or 9's tail reaches further, and those are not 1s)."""
-    others = [d.box[3] for d in digits if d.label != 1]
-    if len(others) < TALL_ONE_OTHERS:
-        return digits
-    limit = TALL_ONE * float(np.median(others))
-    return [d for d in digits if d.label != 1 or d.box[3] <= limit]
-
-
-def _without_faint_ones(digits: list[DigitRead], frame: np.ndarray) -> list[DigitRead]:
-    """Drop 1s whose ink is faint against the paper around them: a faint straight stroke is a
-    shadow's edge or a smear of blurred print far oftener than a written 1."""
-    return [d for d in digits if d.label != 1 or contrast(frame, d.box) >= FAINT_ONE]
-
-
-def contrast(frame: np.ndarray, box: Box) -> float:
-    """How dark the darkest ink in `box` is against the paper around it, 0 (none) to 1 (black):
-    (paper - ink) / paper, from the 5th percentile of the box and the 90th of the box grown by
-    a quarter of its height (the darkest channel of a colour frame)."""
-    x, y, w, h = box
-    pad = max(2, h // 4)
-    around = frame[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
-    if around.ndim == 3:
-        around = around.min(axis=2)
-    inside = around[min(pad, y) : min(pad, y) + h, min(pad, x) : min(pad, x) + w].ravel()
-    if inside.size == 0:
-        return 0.0
-    around = around.ravel()
-    paper = float(np.partition(around, int(0.9 * (around.size - 1)))[int(0.9 * (around.size - 1))])
-    ink = float(np.partition(inside, int(0.05 * (inside.size - 1)))[int(0.05 * (inside.size - 1))])
-    return (paper - ink) / max(paper, 1.0)
-
-
-def _without_words(digits: list[DigitRead], blobs: list[Box]) -> list[DigitRead]:
-    """On a page of print or words (many blobs, most of them no digit), digits in a word with
-    a blob that is no digit are its letters (l, o, S, g): a word is what lies side by side on
-    a line, each at most WORD_GAP of the taller height from the next."""
-    if len(blobs) < WORDS_BLOBS or len(digits) >= WORDS_SHARE * len(blobs):
-        return digits
-    letters = [b for b in blobs  # blobs not (wholly) read as digits
-               if sum(d.box[2] for d in digits if _overlap(b, d.box)) < LETTER_LEFT * b[2]]
-    boxes = [d.box for d in digits] + letters
-    word = list(range(len(boxes)))  # union-find over "beside"
-
-    def find(i: int) -> int:
-        while word[i] != i:
-            word[i] = word[word[i]]
-            i = word[i]
-        return i
-
-    order = sorted(range(len(boxes)), key=lambda i: boxes[i][0])
-    reach = WORD_GAP * max(b[3] for b in boxes)  # the widest gap any pair may have
-    for k, i in enumerate(order):
-        for j in order[k + 1 :]:
-            if boxes[j][0] > boxes[i][0] + boxes[i][2] + reach:
-                break  # sorted by left edge: every later box starts further right still
-            if _beside(boxes[i], boxes[j]):
-                word[find(i)] = find(j)
-    lettered = {find(len(digits) + k) for k in range(len(letters))}
-    return [d for i, d in enumerate(digits) if find(i) not in lettered]
-
-
-def _overlap(a: Box, b: Box) -> bool:
-    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
-
-
-def _beside(a: Box, b: Box) -> bool:
-    """b on a's line (overlapping half the shorter height) and at most WORD_GAP of the taller
-    height away to the left or right."""
-    top, bottom = max(a[1], b[1]), min(a[1] + a[3], b[1] + b[3])
-    if bottom - top < 0.5 * min(a[3], b[3]):
-        return False
-    gap = max(b[0] - (a[0] + a[2]), a[0] - (b[0] + b[2]))
-    return gap <= WORD_GAP * max(a[3], b[3])
-
-
-def _without_strays(digits: list[DigitRead], blobs: int) -> list[DigitRead]:
-    """Drop lone, unsure digits from a frame where most blobs are not digits (a picture, a
-    page of text): there a doubtful blob on its own is likelier one more of the rest."""
-    if not digits or len(digits) >= STRAY_SHARE * blobs:
-        return digits
-    alone = {g[0] for g in numbering.group([d.box for d in digits]) if len(g) == 1}
-    return [d for i, d in enumerate(digits) if i not in alone or d.confidence >= STRAY_SURE]
 
 
 def _prefer_parts(blob: Blob, whole: np.ndarray, parts: np.ndarray) -> bool:

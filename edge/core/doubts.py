@@ -1,0 +1,135 @@
+"""Reads that are not writing: what the reader drops after the model has answered.
+
+The model reads every blob it is given; some blobs read as digits are not written digits. Each
+rule here looks at a frame's reads together (their sizes, their ink, their neighbours) and
+keeps only the ones that are writing. The reader applies them in the order of `judge`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from digits.edge.core import numbers as numbering
+from digits.edge.core.blob import Box
+
+if TYPE_CHECKING:
+    from digits.edge.core.reader import DigitRead
+
+EDGE_SURE = 0.95  # a digit the frame's edge cuts is kept only if it reads at least this surely
+STRAY_SHARE = 0.35  # a frame where fewer of the blobs than this read as digits ...
+STRAY_SURE = 0.9  # ... keeps a digit standing alone only if it reads at least this surely
+TALL_ONE = 3.0  # a 1 this many times the height of the frame's other digits (their median) ...
+TALL_ONE_OTHERS = 3  # ... is dropped when there are at least this many others to measure by
+WORDS_BLOBS = 20  # a frame of at least this many blobs ...
+WORDS_SHARE = 0.5  # ... fewer than this share of them read as digits, is a page of words:
+WORD_GAP = 0.4  # blobs this close (of the taller's height) side by side on a line are a word,
+LETTER_LEFT = 0.8  # a blob whose digits fill less of its width than this holds a letter too
+FAINT_ONE = 0.25  # a 1 whose ink is fainter than this against the paper around it is dropped
+
+
+def judge(digits: list[DigitRead], frame: np.ndarray, blobs: list[Box], dark_ink: bool) -> list[DigitRead]:
+    """Every rule of this module, in turn, on one frame's reads (`blobs`: all the blobs the
+    segmenter found, read as digits or not)."""
+    h, w = frame.shape[:2]
+    digits = without_tall_ones(inside_frame(digits, w, h))
+    if dark_ink:
+        digits = without_faint_ones(digits, frame)
+    return without_strays(without_words(digits, blobs), len(blobs))
+
+
+def inside_frame(digits: list[DigitRead], w: int, h: int) -> list[DigitRead]:
+    """Drop doubtful digits cut by the frame's edge: part of something beyond the frame (a
+    tree, a sign, half a digit) reads as a digit it is not."""
+    def cut(d: DigitRead) -> bool:
+        x, y, bw, bh = d.box
+        return x <= 0 or y <= 0 or x + bw >= w or y + bh >= h
+    return [d for d in digits if d.confidence >= EDGE_SURE or not cut(d)]
+
+
+def without_tall_ones(digits: list[DigitRead]) -> list[DigitRead]:
+    """Drop 1s far taller than the rest of the frame's digits: a stroke that long beside
+    writing is an edge or a column of print, not a 1 (a written 1 is about as tall as its
+    neighbours; only a 7's or 9's tail reaches further, and those are not 1s)."""
+    others = [d.box[3] for d in digits if d.label != 1]
+    if len(others) < TALL_ONE_OTHERS:
+        return digits
+    limit = TALL_ONE * float(np.median(others))
+    return [d for d in digits if d.label != 1 or d.box[3] <= limit]
+
+
+def without_faint_ones(digits: list[DigitRead], frame: np.ndarray) -> list[DigitRead]:
+    """Drop 1s whose ink is faint against the paper around them: a faint straight stroke is a
+    shadow's edge or a smear of blurred print far oftener than a written 1."""
+    return [d for d in digits if d.label != 1 or contrast(frame, d.box) >= FAINT_ONE]
+
+
+def contrast(frame: np.ndarray, box: Box) -> float:
+    """How dark the darkest ink in `box` is against the paper around it, 0 (none) to 1 (black):
+    (paper - ink) / paper, from the 5th percentile of the box and the 90th of the box grown by
+    a quarter of its height (the darkest channel of a colour frame)."""
+    x, y, w, h = box
+    pad = max(2, h // 4)
+    around = frame[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
+    if around.ndim == 3:
+        around = around.min(axis=2)
+    inside = around[min(pad, y) : min(pad, y) + h, min(pad, x) : min(pad, x) + w].ravel()
+    if inside.size == 0:
+        return 0.0
+    around = around.ravel()
+    paper = float(np.partition(around, int(0.9 * (around.size - 1)))[int(0.9 * (around.size - 1))])
+    ink = float(np.partition(inside, int(0.05 * (inside.size - 1)))[int(0.05 * (inside.size - 1))])
+    return (paper - ink) / max(paper, 1.0)
+
+
+def without_words(digits: list[DigitRead], blobs: list[Box]) -> list[DigitRead]:
+    """On a page of print or words (many blobs, most of them no digit), digits in a word with
+    a blob that is no digit are its letters (l, o, S, g): a word is what lies side by side on
+    a line, each at most WORD_GAP of the taller height from the next."""
+    if len(blobs) < WORDS_BLOBS or len(digits) >= WORDS_SHARE * len(blobs):
+        return digits
+    letters = [b for b in blobs  # blobs not (wholly) read as digits
+               if sum(d.box[2] for d in digits if _overlap(b, d.box)) < LETTER_LEFT * b[2]]
+    boxes = [d.box for d in digits] + letters
+    word = list(range(len(boxes)))  # union-find over "beside"
+
+    def find(i: int) -> int:
+        while word[i] != i:
+            word[i] = word[word[i]]
+            i = word[i]
+        return i
+
+    order = sorted(range(len(boxes)), key=lambda i: boxes[i][0])
+    reach = WORD_GAP * max(b[3] for b in boxes)  # the widest gap any pair may have
+    for k, i in enumerate(order):
+        for j in order[k + 1 :]:
+            if boxes[j][0] > boxes[i][0] + boxes[i][2] + reach:
+                break  # sorted by left edge: every later box starts further right still
+            if _beside(boxes[i], boxes[j]):
+                word[find(i)] = find(j)
+    lettered = {find(len(digits) + k) for k in range(len(letters))}
+    return [d for i, d in enumerate(digits) if find(i) not in lettered]
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def _beside(a: Box, b: Box) -> bool:
+    """b on a's line (overlapping half the shorter height) and at most WORD_GAP of the taller
+    height away to the left or right."""
+    top, bottom = max(a[1], b[1]), min(a[1] + a[3], b[1] + b[3])
+    if bottom - top < 0.5 * min(a[3], b[3]):
+        return False
+    gap = max(b[0] - (a[0] + a[2]), a[0] - (b[0] + b[2]))
+    return gap <= WORD_GAP * max(a[3], b[3])
+
+
+def without_strays(digits: list[DigitRead], blobs: int) -> list[DigitRead]:
+    """Drop lone, unsure digits from a frame where most blobs are not digits (a picture, a
+    page of text): there a doubtful blob on its own is likelier one more of the rest."""
+    if not digits or len(digits) >= STRAY_SHARE * blobs:
+        return digits
+    alone = {g[0] for g in numbering.group([d.box for d in digits]) if len(g) == 1}
+    return [d for i, d in enumerate(digits) if i not in alone or d.confidence >= STRAY_SURE]
