@@ -13,6 +13,7 @@ import numpy as np
 
 from digits.edge.core import numbers as numbering
 from digits.edge.core.blob import Box
+from digits.edge.core.groups import Groups
 
 if TYPE_CHECKING:
     from digits.edge.core.reader import DigitRead
@@ -77,10 +78,14 @@ def contrast(frame: np.ndarray, box: Box) -> float:
     inside = around[min(pad, y) : min(pad, y) + h, min(pad, x) : min(pad, x) + w].ravel()
     if inside.size == 0:
         return 0.0
-    around = around.ravel()
-    paper = float(np.partition(around, int(0.9 * (around.size - 1)))[int(0.9 * (around.size - 1))])
-    ink = float(np.partition(inside, int(0.05 * (inside.size - 1)))[int(0.05 * (inside.size - 1))])
+    paper, ink = _quantile(around.ravel(), 0.9), _quantile(inside, 0.05)
     return (paper - ink) / max(paper, 1.0)
+
+
+def _quantile(values: np.ndarray, q: float) -> float:
+    """The value `q` of the way up `values` sorted (no interpolation: a partition, not a sort)."""
+    k = int(q * (values.size - 1))
+    return float(np.partition(values, k)[k])
 
 
 def without_words(digits: list[DigitRead], blobs: list[Box]) -> list[DigitRead]:
@@ -92,13 +97,8 @@ def without_words(digits: list[DigitRead], blobs: list[Box]) -> list[DigitRead]:
     letters = [b for b in blobs  # blobs not (wholly) read as digits
                if sum(d.box[2] for d in digits if _overlap(b, d.box)) < LETTER_LEFT * b[2]]
     boxes = [d.box for d in digits] + letters
-    word = list(range(len(boxes)))  # union-find over "beside"
-
-    def find(i: int) -> int:
-        while word[i] != i:
-            word[i] = word[word[i]]
-            i = word[i]
-        return i
+    words = Groups(len(boxes))  # boxes joined by "beside"
+    find = words.find
 
     order = sorted(range(len(boxes)), key=lambda i: boxes[i][0])
     reach = WORD_GAP * max(b[3] for b in boxes)  # the widest gap any pair may have
@@ -107,7 +107,7 @@ def without_words(digits: list[DigitRead], blobs: list[Box]) -> list[DigitRead]:
             if boxes[j][0] > boxes[i][0] + boxes[i][2] + reach:
                 break  # sorted by left edge: every later box starts further right still
             if _beside(boxes[i], boxes[j]):
-                word[find(i)] = find(j)
+                words.attach(find(i), find(j))
     lettered = {find(len(digits) + k) for k in range(len(letters))}
     return [d for i, d in enumerate(digits) if find(i) not in lettered]
 

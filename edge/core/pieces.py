@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from digits.edge.core.blob import Box, union
+from digits.edge.core.groups import Groups
 from digits.edge.core.tuning import DEFAULT, SegmentConfig
 
 
@@ -87,13 +88,8 @@ def join_pieces(pieces: list[Piece], min_h: float = 0.0, cfg: SegmentConfig = DE
     """
     whole = cfg.whole_digit * text_h
     n = len(pieces)
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
+    joined = Groups(n)
+    find = joined.find
 
     # the digit-tall pieces in each group: a small piece between two rows (a stroke's end cut
     # off at a rule) must not join them into one group through itself
@@ -126,7 +122,7 @@ def join_pieces(pieces: list[Piece], min_h: float = 0.0, cfg: SegmentConfig = DE
                         or pieces[small].area < 0.5 * pieces[big].area):
                     ra, rb = find(a), find(b)
                     if ra != rb and not two_rows(ra, rb):
-                        parent[ra] = rb
+                        joined.attach(ra, rb)
                         tall_in[rb] = tall_in[rb] + tall_in[ra]
     groups: dict[int, list[Piece]] = {}
     for i in range(n):
