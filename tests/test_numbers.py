@@ -90,3 +90,21 @@ def test_one_wider_gap_in_a_spaced_line_still_separates():
     left = row(20, 100, 40, [25] * 3, gap=30)
     right = row(20 + 3 * 25 + 2 * 30 + 90, 100, 40, [25] * 3, gap=30)
     assert group(left + right) == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_a_sign_between_numbers_parts_them_where_spacing_alone_would_join():
+    """"3 + 21 = 7": the signs are spaced like the digits of a phone number, so without them
+    the line would be one number; the reader passes them as marks."""
+    digits = [(20, 100, 25, 40), (95, 100, 25, 40), (130, 100, 25, 40), (200, 100, 25, 40)]
+    signs = [(58, 112, 24, 16), (165, 115, 24, 12)]  # "+" and "=" between the numbers
+    assert group(digits) == [[0, 1, 2, 3]]
+    assert group(digits, signs) == [[0], [1, 2], [3]]
+
+
+def test_a_mark_between_close_digits_breaks_the_link_and_a_speck_does_not():
+    digits = row(100, 50, 40, [25, 25], gap=20)
+    wall = (135, 30, 3, 80)  # a cell's wall between them
+    speck = (133, 70, 4, 4)  # a dot of dust: under a quarter of the digits' height
+    assert group(digits, [wall]) == [[0], [1]]
+    assert group(digits, [speck]) == [[0, 1]]
+    assert group(digits, [(20, 70, 40, 40)]) == [[0, 1]]  # ink elsewhere on the line parts nothing

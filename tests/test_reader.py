@@ -181,3 +181,29 @@ def test_overlay_labels_are_sized_to_the_picture_and_leave_the_digits_visible():
         x, y, w, h = d.box
         inner = out[y + 4 : y + h - 4, x + 4 : x + w - 4]
         assert not np.all(inner == NUMBER_COLOUR, axis=2).any(), d.box
+
+
+def test_a_written_sum_reads_as_its_numbers_not_one_long_one(reader, mnist):
+    """"3 + 21 = 7" with the signs spaced like the digits: without the signs between them the
+    line would be one regularly spaced number, "3217"."""
+    picks = {d: int(np.flatnonzero(mnist.y_test == d)[3]) for d in range(10)}
+    page = np.full((300, 640), 225, np.float32)
+    x = 40
+    for ch in "3+21=7":
+        if ch.isdigit():
+            digit = cv2.resize(mnist.x_test[picks[int(ch)]], (72, 72), interpolation=cv2.INTER_CUBIC)
+            page[110:182, x : x + 72] -= digit.astype(np.float32) * 0.8
+            x += 52 if ch == "2" else 62
+        else:
+            mid = 146
+            if ch == "+":
+                cv2.line(page, (x + 4, mid), (x + 40, mid), 40, 6)
+                cv2.line(page, (x + 22, mid - 18), (x + 22, mid + 18), 40, 6)
+            else:
+                cv2.line(page, (x + 4, mid - 9), (x + 40, mid - 9), 40, 6)
+                cv2.line(page, (x + 4, mid + 9), (x + 40, mid + 9), 40, 6)
+            x += 46
+    image = cv2.cvtColor(np.clip(page, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    result = reader.read(image)
+    assert [d.label for d in result.digits] == [3, 2, 1, 7]
+    assert [n.text for n in result.numbers] == ["3", "21", "7"]

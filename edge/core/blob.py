@@ -38,3 +38,5 @@ class Segmentation:
     scale: float  # working size / input size
     lines_removed: int  # pixels of ruled lines taken out, at the working size
     pieces: int  # connected pieces before joining and rejection
+    marks: tuple[Box, ...] = ()  # other ink no blob holds (a dash, a sign, a cell's wall), in
+    # input-image pixels: a mark between two digits says they belong to different numbers

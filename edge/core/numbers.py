@@ -9,13 +9,15 @@ Links are made closest-first, each digit with at most one neighbour on each side
 between two candidates joins the nearer. A line whose digits are all spaced alike, wider than
 that but under `WIDE_GAP` heights (a phone number written with gaps, a number spelt out
 digit by digit), is one number: regular spacing says so, where one wider gap says two.
+Other ink between two digits (a "+" or "=" of a sum, a cell's wall, a word) parts them: the
+reader passes such `marks`, and no number reaches across one.
 
 A number's confidence is the product of its digits' confidences: the chance, if the digits'
 errors are independent, that every digit is right, which is what "the number is right"
 means. It falls with length, as the chance of a misread does.
 
 API:
-    group(boxes: Sequence[Box]) -> list[list[int]]    # indices, each number left to right
+    group(boxes: Sequence[Box], marks=()) -> list[list[int]]    # indices, each number left to right
     number_confidence(confidences) -> float
     union(boxes) -> Box
 """
@@ -23,6 +25,8 @@ API:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+
+import numpy as np
 
 from digits.edge.core.blob import Box, union
 
@@ -32,6 +36,7 @@ MAX_GAP = 0.75  # largest horizontal gap, as a fraction of the taller digit's he
 MAX_OVERLAP = 0.5  # digits may overlap sideways by this fraction of the narrower's width
 WIDE_GAP = 1.6  # a line spaced regularly is one number while its gaps stay under this many heights
 REGULAR = 1.6  # ... and its widest gap is at most this times its median gap
+MARK_SIZE = 0.25  # a mark parts two digits when it is at least this big (of the shorter's height)
 
 
 def neighbours(a: Box, b: Box) -> float | None:
@@ -51,10 +56,26 @@ def neighbours(a: Box, b: Box) -> float | None:
     return float(gap)
 
 
-def group(boxes: Sequence[Box]) -> list[list[int]]:
+def parted(a: Box, b: Box, marks: np.ndarray) -> bool:
+    """Whether a mark (rows of x, y, w, h) stands in the gap between a (left) and b (right):
+    its centre between them, across their shared rows, and not a speck."""
+    if not len(marks):
+        return False
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    centre = marks[:, 0] + marks[:, 2] / 2
+    top, bottom = max(ay, by), min(ay + ah, by + bh)
+    big = np.maximum(marks[:, 2], marks[:, 3]) >= MARK_SIZE * min(ah, bh)
+    return bool(np.any((centre > ax + aw) & (centre < bx) & (marks[:, 1] < bottom)
+                       & (marks[:, 1] + marks[:, 3] > top) & big))
+
+
+def group(boxes: Sequence[Box], marks: Sequence[Box] = ()) -> list[list[int]]:
     """Partition digit boxes into numbers; each number's indices left to right, numbers in
-    reading order (top to bottom by row, then left to right)."""
+    reading order (top to bottom by row, then left to right). `marks`: other ink of the frame
+    (not digits), which no number reaches across."""
     n = len(boxes)
+    stops = np.asarray(marks, dtype=np.float64).reshape(-1, 4)
     links = []
     centre = [b[0] + b[2] / 2 for b in boxes]
     half_widest = max((b[2] for b in boxes), default=0) / 2
@@ -73,6 +94,8 @@ def group(boxes: Sequence[Box]) -> list[list[int]]:
     for _gap, i, j in sorted(links):
         if i in right or j in left:  # centres strictly left to right: no loops possible
             continue
+        if parted(boxes[i], boxes[j], stops):
+            continue
         right[i], left[j] = j, i
     numbers = []
     for start in range(n):
@@ -84,16 +107,20 @@ def group(boxes: Sequence[Box]) -> list[list[int]]:
         numbers.append(chain)
 
     numbers = reading_order([union(boxes[i] for i in chain) for chain in numbers], numbers)
-    return join_regular(boxes, numbers)
+    return join_regular(boxes, numbers, stops)
 
 
-def join_regular(boxes: Sequence[Box], numbers: list[list[int]]) -> list[list[int]]:
-    """Numbers in reading order; each line of them that is regularly spaced made one number."""
+def join_regular(boxes: Sequence[Box], numbers: list[list[int]],
+                 marks: np.ndarray | None = None) -> list[list[int]]:
+    """Numbers in reading order; each line of them that is regularly spaced, with no mark
+    between its numbers (a sum's signs are spaced like digits), made one number."""
+    stops = np.zeros((0, 4)) if marks is None else marks
     out: list[list[int]] = []
     line: list[list[int]] = []
 
     def flush() -> None:
-        if len(line) > 1 and _regular([boxes[i] for chain in line for i in chain]):
+        if (len(line) > 1 and _regular([boxes[i] for chain in line for i in chain])
+                and not any(parted(boxes[a[-1]], boxes[b[0]], stops) for a, b in zip(line, line[1:]))):
             out.append([i for chain in line for i in chain])
         else:
             out.extend(line)

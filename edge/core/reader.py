@@ -48,14 +48,13 @@ import numpy as np
 from digits.common.errors import ModelError
 from digits.edge.core import cuts, doubts
 from digits.edge.core import numbers as numbering
-from digits.edge.core.blob import Blob, Segmentation
+from digits.edge.core.blob import Blob, Box, Segmentation
 from digits.edge.core.interpreter import Classifier
 from digits.edge.core.preprocess import to_mnist
 from digits.edge.core.segment import SegmentConfig, segment
 from digits.edge.core.shipped import default_model
 from digits.edge.errors import ImageError
 
-Box = tuple[int, int, int, int]
 MIN_CONFIDENCE = 0.5
 TOO_WIDE = 1.6  # a blob this much wider than tall is never one digit: always cut
 CONFIDENT = 0.9  # a reading at least this sure is not second-guessed by cutting the blob
@@ -130,7 +129,7 @@ class Reader:
         h, w = frame.shape[:2]
         digits = doubts.judge(self._classify(seg), frame, [b.box for b in seg.blobs], seg.polarity == "dark")
         classified = time.perf_counter()
-        groups = numbering.group([d.box for d in digits])
+        groups = numbering.group([d.box for d in digits], _marks(seg, digits))
         number_reads = tuple(
             NumberRead(numbering.union(digits[i].box for i in g),
                        "".join(str(digits[i].label) for i in g),
@@ -225,6 +224,21 @@ def _prefer_parts(blob: Blob, whole: np.ndarray, parts: np.ndarray) -> bool:
     if w > WIDE * h and worst_part >= SURE and whole_conf < SURE:
         return True  # wider than 95 % of single digits, and every part reads surely
     return whole_conf < CONFIDENT and worst_part > max(whole_conf, CONFIDENT)
+
+
+def _marks(seg: Segmentation, digits: list[DigitRead]) -> list[Box]:
+    """The frame's ink that is no digit read: the segmenter's marks, and the blobs that hold
+    no digit's centre (read as "not a digit", unsure, or dropped as a letter or a stroke)."""
+    if not seg.blobs:
+        return list(seg.marks)
+    blobs = np.array([b.box for b in seg.blobs], dtype=np.float64)
+    held = np.zeros(len(blobs), bool)
+    if digits:
+        d = np.array([r.box for r in digits], dtype=np.float64)
+        cx, cy = d[:, 0] + d[:, 2] / 2, d[:, 1] + d[:, 3] / 2
+        held = ((blobs[:, :1] <= cx) & (cx <= blobs[:, :1] + blobs[:, 2:3])
+                & (blobs[:, 1:2] <= cy) & (cy <= blobs[:, 1:2] + blobs[:, 3:4])).any(axis=1)
+    return [*seg.marks, *(seg.blobs[i].box for i in np.flatnonzero(~held))]
 
 
 def _lying_down(boxes: list[Box], least: int = SIDEWAYS_BLOBS) -> bool:

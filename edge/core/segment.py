@@ -301,13 +301,17 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
     min_h = max(min_h, config.text_share * text_px)  # the writing's own size sets the smallest digit
     joined = join_pieces(pieces, min_h, config, text_px, ruled=rules is not None)
     groups = sorted(((group_box(g), g) for g in joined), key=lambda bg: bg[0][0])
+    marks: list[Box] = []
     for box, group in groups:
         area = sum(p.area for p in group)
         if not plausible(box, area, min_h, max_h, w, config, h):
+            marks.append(box)
             continue
         if text_px and box[3] > config.largest_owner * text_px and box[2] < config.rule_width * box[3]:
+            marks.append(box)
             continue  # a thin upright far taller than the writing: what is left of a rule, no "1"
         if rules is not None and _cell_wall(box, rules, config):
+            marks.append(box)
             continue
         if is_frame(box, area, text_px, config):
             continue  # a box drawn round the writing, alone or with what it holds
@@ -331,4 +335,5 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
         blobs.append(blob)
         if len(blobs) >= config.max_blobs:
             break
-    return Segmentation(blobs, polarity, level / 255.0, scale, removed, len(pieces)), text_px
+    marks = [tuple(int(round(v / scale)) for v in box) for box in marks]
+    return Segmentation(blobs, polarity, level / 255.0, scale, removed, len(pieces), tuple(marks)), text_px
