@@ -108,3 +108,15 @@ def test_a_mark_between_close_digits_breaks_the_link_and_a_speck_does_not():
     assert group(digits, [wall]) == [[0], [1]]
     assert group(digits, [speck]) == [[0, 1]]
     assert group(digits, [(20, 70, 40, 40)]) == [[0, 1]]  # ink elsewhere on the line parts nothing
+
+
+def test_upright_rules_stop_only_the_regular_spacing_join():
+    """Graph paper: a rule between every two squares. One number written across squares stays
+    one; single digits in a row of cells, spaced alike, are numbers of their own."""
+    close = row(100, 50, 40, [25, 25, 25], gap=12)
+    rules_close = [(100 + 25 + 5, 0, 2, 200), (100 + 2 * 25 + 12 + 5, 0, 2, 200)]
+    assert group(close, rules=rules_close) == [[0, 1, 2]]
+    cells = row(20, 100, 40, [25] * 4, gap=40)
+    walls = [(20 + 25 + 19 + k * 65, 60, 2, 120) for k in range(3)]
+    assert group(cells) == [[0, 1, 2, 3]]
+    assert group(cells, rules=walls) == [[0], [1], [2], [3]]

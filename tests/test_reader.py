@@ -207,3 +207,22 @@ def test_a_written_sum_reads_as_its_numbers_not_one_long_one(reader, mnist):
     result = reader.read(image)
     assert [d.label for d in result.digits] == [3, 2, 1, 7]
     assert [n.text for n in result.numbers] == ["3", "21", "7"]
+
+
+def test_single_digits_in_a_ruled_table_are_numbers_of_their_own(reader, mnist):
+    """One digit per cell, spaced alike: without the table's walls between them a row would be
+    one regularly spaced number."""
+    picks = {d: int(np.flatnonzero(mnist.y_test == d)[3]) for d in range(10)}
+    page = np.full((360, 640), 225, np.float32)
+    x0, y0, cell_w, cell_h = 40, 60, 110, 90
+    for r in range(3):
+        cv2.line(page, (x0, y0 + r * cell_h), (x0 + 5 * cell_w, y0 + r * cell_h), 60, 3)
+    for c in range(6):
+        cv2.line(page, (x0 + c * cell_w, y0), (x0 + c * cell_w, y0 + 2 * cell_h), 60, 3)
+    for r, text in enumerate(("40725", "13869")):
+        for c, ch in enumerate(text):
+            digit = cv2.resize(mnist.x_test[picks[int(ch)]], (72, 72), interpolation=cv2.INTER_CUBIC)
+            x, y = x0 + c * cell_w + 19, y0 + r * cell_h + 9
+            page[y : y + 72, x : x + 72] -= digit.astype(np.float32) * 0.8
+    result = reader.read(cv2.cvtColor(np.clip(page, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR))
+    assert [n.text for n in result.numbers] == list("4072513869")

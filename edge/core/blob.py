@@ -40,3 +40,4 @@ class Segmentation:
     pieces: int  # connected pieces before joining and rejection
     marks: tuple[Box, ...] = ()  # other ink no blob holds (a dash, a sign, a cell's wall), in
     # input-image pixels: a mark between two digits says they belong to different numbers
+    rules: tuple[Box, ...] = ()  # upright ruled lines taken out (a table's, graph paper's)

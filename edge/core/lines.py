@@ -8,7 +8,8 @@ import numpy as np
 
 def remove_lines(mask: np.ndarray, min_len_x: int, min_len_y: int,
                  faint: np.ndarray | None = None, max_thick: int = 0,
-                 span: float = 0.8, bands: list[np.ndarray] | None = None) -> tuple[np.ndarray, int]:
+                 span: float = 0.8, bands: list[np.ndarray] | None = None,
+                 uprights: list[np.ndarray] | None = None) -> tuple[np.ndarray, int]:
     """Take long straight horizontal and vertical runs (ruled paper, graph paper) out of `mask`.
 
     A line is ink that holds a straight run longer than any digit stroke; the mask is first
@@ -19,7 +20,8 @@ def remove_lines(mask: np.ndarray, min_len_x: int, min_len_y: int,
     stroke in a close-up, a 7's bar, not a rule, unless it spans `span` of the frame (a
     table's rule, a page's edge). The strokes that crossed a line are re-joined
     by closing across it. Returns the new mask and how many of its pixels were removed; the
-    lines' bands are appended to `bands` when it is given (what was cut, before re-joining).
+    lines' bands are appended to `bands` when it is given (what was cut, before re-joining),
+    and the upright ones to `uprights` too.
     """
     out = mask.copy()
     search = mask if faint is None else faint
@@ -44,6 +46,8 @@ def remove_lines(mask: np.ndarray, min_len_x: int, min_len_y: int,
         rest = cv2.subtract(out, band)
         if bands is not None:
             bands.append(band)
+        if uprights is not None and axis == 0:
+            uprights.append(band)
         across = (1, 9) if axis == 1 else (9, 1)
         rejoined = cv2.morphologyEx(rest, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, across))
         out = cv2.bitwise_or(rest, cv2.bitwise_and(rejoined, band))

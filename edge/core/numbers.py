@@ -9,15 +9,16 @@ Links are made closest-first, each digit with at most one neighbour on each side
 between two candidates joins the nearer. A line whose digits are all spaced alike, wider than
 that but under `WIDE_GAP` heights (a phone number written with gaps, a number spelt out
 digit by digit), is one number: regular spacing says so, where one wider gap says two.
-Other ink between two digits (a "+" or "=" of a sum, a cell's wall, a word) parts them: the
-reader passes such `marks`, and no number reaches across one.
+Other ink between two digits (a "+" or "=" of a sum, a table's wall, a word) parts them: the
+reader passes such `marks`, and no number reaches across one. Upright `rules` (graph paper's
+too, where one number spans several squares) only stop regular spacing joining numbers.
 
 A number's confidence is the product of its digits' confidences: the chance, if the digits'
 errors are independent, that every digit is right, which is what "the number is right"
 means. It falls with length, as the chance of a misread does.
 
 API:
-    group(boxes: Sequence[Box], marks=()) -> list[list[int]]    # indices, each number left to right
+    group(boxes, marks=(), rules=()) -> list[list[int]]    # indices, each number left to right
     number_confidence(confidences) -> float
     union(boxes) -> Box
 """
@@ -70,10 +71,11 @@ def parted(a: Box, b: Box, marks: np.ndarray) -> bool:
                        & (marks[:, 1] + marks[:, 3] > top) & big))
 
 
-def group(boxes: Sequence[Box], marks: Sequence[Box] = ()) -> list[list[int]]:
+def group(boxes: Sequence[Box], marks: Sequence[Box] = (), rules: Sequence[Box] = ()) -> list[list[int]]:
     """Partition digit boxes into numbers; each number's indices left to right, numbers in
     reading order (top to bottom by row, then left to right). `marks`: other ink of the frame
-    (not digits), which no number reaches across."""
+    (not digits), which no number reaches across; `rules`: upright lines, across which only
+    regular spacing does not join."""
     n = len(boxes)
     stops = np.asarray(marks, dtype=np.float64).reshape(-1, 4)
     links = []
@@ -107,7 +109,7 @@ def group(boxes: Sequence[Box], marks: Sequence[Box] = ()) -> list[list[int]]:
         numbers.append(chain)
 
     numbers = reading_order([union(boxes[i] for i in chain) for chain in numbers], numbers)
-    return join_regular(boxes, numbers, stops)
+    return join_regular(boxes, numbers, np.concatenate([stops, np.asarray(rules, np.float64).reshape(-1, 4)]))
 
 
 def join_regular(boxes: Sequence[Box], numbers: list[list[int]],

@@ -57,6 +57,8 @@ from digits.edge.errors import ImageError
 
 HOLLOW = 0.03  # ink on less than this share of its box: an outline drawn round something, no digit
 SLENDER_LINE = 16  # a found line is at least this many times longer than it is thick
+WALL_PITCH = 1.8  # upright rules this many writing heights apart or more wall off a table's cells
+# (closer ones, graph paper, only stop a line's regular spacing joining its numbers)
 
 # --- stages ------------------------------------------------------------------------------------
 
@@ -209,16 +211,18 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
 
 
 def _without_lines(weak: np.ndarray, faint: np.ndarray, longest_x: int, longest_y: int, h: int,
-                   config: SegmentConfig, bands: list[np.ndarray] | None = None) -> tuple[np.ndarray, int]:
+                   config: SegmentConfig, bands: list[np.ndarray] | None = None,
+                   uprights: list[np.ndarray] | None = None) -> tuple[np.ndarray, int]:
     """The mask with ruled and graph-paper lines taken out, and how many pixels that took.
     Once a page has lines (`ruled` of them or more: a stroke or two as long as a line are
     a big digit's), shorter runs are lines too: what is left of tilted or bent ones."""
     thick = max(2, int(config.line_thickness * h))
     before = weak
-    weak, removed = remove_lines(weak, longest_x, longest_y, faint, max_thick=thick, bands=bands)
+    weak, removed = remove_lines(weak, longest_x, longest_y, faint, max_thick=thick, bands=bands,
+                                 uprights=uprights)
     if removed and _lines_found(cv2.subtract(before, weak), longest_x, longest_y) >= config.ruled:
         weak, more = remove_lines(weak, int(config.line_rest * longest_x), int(config.line_rest * longest_y),
-                                  faint, max_thick=thick, bands=bands)
+                                  faint, max_thick=thick, bands=bands, uprights=uprights)
         removed += more
     return weak, removed
 
@@ -244,6 +248,30 @@ def _cell_wall(box: Box, rules: np.ndarray, cfg: SegmentConfig) -> bool:
     above = rules[max(0, y - reach) : y, x : x + w]
     below = rules[y + h : y + h + reach, x : x + w]
     return bool(above.any() and below.any())
+
+
+def upright_rules(uprights: list[np.ndarray], text_px: float) -> tuple[list[Box], list[Box]]:
+    """The upright lines taken out, at least as tall as the writing: (all of them, the table's
+    walls). Walls are those with no other beside them closer than WALL_PITCH writing heights:
+    on graph paper one number spans several squares, and its rules part no digits."""
+    if not uprights or not text_px:
+        return [], []
+    mask = uprights[0]
+    for band in uprights[1:]:
+        mask = cv2.bitwise_or(mask, band)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    rules = stats[1:, :4].astype(np.int64)
+    rules = rules[rules[:, 3] >= text_px]
+    if len(rules) < 2:
+        walls = rules
+    else:
+        centre = rules[:, 0] + rules[:, 2] / 2
+        top, bottom = rules[:, 1], rules[:, 1] + rules[:, 3]
+        beside = np.minimum(bottom[:, None], bottom[None]) > np.maximum(top[:, None], top[None])
+        apart = np.abs(centre[:, None] - centre[None]) + np.where(beside, 0, np.inf)
+        np.fill_diagonal(apart, np.inf)
+        walls = rules[apart.min(axis=1) >= WALL_PITCH * text_px]
+    return [tuple(int(v) for v in b) for b in rules], [tuple(int(v) for v in b) for b in walls]
 
 
 def text_height(pieces: list, min_px: float) -> float:
@@ -281,8 +309,8 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
     # lines are only looked for when something is long enough to be one: most frames skip it
     longest_x, longest_y = int(config.line_x * w), int(config.line_y * h)
     faint = (ink > level // 2).view(np.uint8)
-    before, bands = weak, []
-    weak, removed = _without_lines(weak, faint, longest_x, longest_y, h, config, bands)
+    before, bands, uprights = weak, [], []
+    weak, removed = _without_lines(weak, faint, longest_x, longest_y, h, config, bands, uprights)
     rules = strict = None
     if removed:
         rules = cv2.dilate(cv2.subtract(before, weak), np.ones((3, 3), np.uint8))  # where lines were
@@ -301,7 +329,7 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
     min_h = max(min_h, config.text_share * text_px)  # the writing's own size sets the smallest digit
     joined = join_pieces(pieces, min_h, config, text_px, ruled=rules is not None)
     groups = sorted(((group_box(g), g) for g in joined), key=lambda bg: bg[0][0])
-    marks: list[Box] = []
+    rules_up, marks = upright_rules(uprights, text_px)
     for box, group in groups:
         area = sum(p.area for p in group)
         if not plausible(box, area, min_h, max_h, w, config, h):
@@ -335,5 +363,7 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
         blobs.append(blob)
         if len(blobs) >= config.max_blobs:
             break
-    marks = [tuple(int(round(v / scale)) for v in box) for box in marks]
-    return Segmentation(blobs, polarity, level / 255.0, scale, removed, len(pieces), tuple(marks)), text_px
+    def frame_px(boxes: list[Box]) -> tuple[Box, ...]:
+        return tuple(tuple(int(round(v / scale)) for v in box) for box in boxes)
+    return Segmentation(blobs, polarity, level / 255.0, scale, removed, len(pieces), frame_px(marks),
+                        frame_px(rules_up)), text_px
