@@ -133,9 +133,10 @@ def train(data_source, cache_dir, epochs, reject_epochs, quick, width, batch_siz
           digit_model, negatives, font_digits, out) -> None:
     """Train the model: eleven outputs, the ten digits and "not a digit", in two stages.
 
-    First the digit model: the CNN on MNIST's 60,000 training images (5,000 held out for model
-    selection), augmented for the camera, best validation epoch kept, a temperature folded into
-    its logits. Then, with the digit model frozen, a small branch that says "not a digit",
+    First the digit model: the CNN on MNIST's 60,000 training images (5,000 held out for
+    validation and calibration), with crossed copies of some 7s, augmented for the camera, its
+    last epoch kept (the learning rate has decayed to zero), a temperature folded into its
+    logits. Then, with the digit model frozen, a small branch that says "not a digit",
     trained on MNIST again, digits written by the training handwriting fonts, photographed
     digits and "not a digit" crops (letters, symbols, lines, shadows, parts of digits, touching
     pairs, scribbles, photo crops) drawn through the runtime's own ink map and 28x28 contract.
@@ -166,7 +167,7 @@ def train(data_source, cache_dir, epochs, reject_epochs, quick, width, batch_siz
         result = fit(mnist, out, cfg)
     except ValueError as exc:  # --from-digits: not a ten-output model
         raise UsageError(str(exc)) from None
-    stage = (f"best epoch {result.best_epoch}/{cfg.epochs}: validation accuracy "
+    stage = (f"digit model: epoch {result.best_epoch}/{cfg.epochs} kept, validation accuracy "
              f"{result.best_val_accuracy:.2%}; " if digit_model is None else "")
     click.echo(f"\n{stage}{result.params:,} parameters, {result.macs / 1e6:.2f} M MACs/image; "
                f"{result.seconds / 60:.1f} min; temperature {result.temperature:.3f}"

@@ -34,7 +34,7 @@ REJECT = 10  # the label of "not a digit"
 SPLITS = ("train", "test")
 
 # characters that are never a digit in anyone's hand (see the module docstring for the others)
-LETTERS = "AEFHKLMNPRVWXYaefhkmnprvwxy"
+LETTERS = "AEFHKLMNPRVWXYadefhkmnprvwxy"  # d: a formula's "dx" read as 2 on real photos
 SYMBOLS = "+-=.,()#%&*?@<>{}~^" + "\u00d7\u00f7\u2212"  # × ÷ −
 HERSHEY_SYMBOLS = "+-=.,()#%&*?@<>{}~^"  # Hershey fonts are ASCII only
 SMALL = ".,"  # written no bigger than the pen: a dot is filled, whatever its size on the page
