@@ -33,6 +33,7 @@ Stages, each a function that can be tested alone:
 API:
     segment(frame_bgr, config=SegmentConfig()) -> Segmentation
     Segmentation.blobs: list[Blob]; Blob(box=(x, y, w, h), crop=float32 ink map, parts=(...))
+    Segmentation.marks, .rules: other ink and upright ruled lines, for grouping numbers
     Every tuning value: SegmentConfig (tuning.py).
 
 A blob's `parts` is non-empty when its shape says it may be several touching digits; the
