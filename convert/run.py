@@ -148,6 +148,50 @@ def int8_calibration_images(mnist: Mnist, outputs: int) -> np.ndarray:
     return np.concatenate([digits_share, negatives, photographed.astype(np.uint8)])
 
 
+NEAR_BOUNDARY = 2.0  # |r| under this: a crop the "not a digit" decision could go either way on
+
+
+def reject_logits(probabilities: np.ndarray) -> np.ndarray:
+    """r, from P(not a digit) = sigmoid(r) (the eleventh output)."""
+    p = np.clip(probabilities[:, REJECT].astype(np.float64), 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
+def int8_reject_bias(model, path: Path, images: np.ndarray) -> float:
+    """How far int8's "not a digit" logit sits below the float model's, on average, over the
+    `images` near the decision (training-split crops: never the held-out negatives). Rounding
+    every layer to 8 bits moves r by a few hundredths either way, and near the boundary that
+    flips negatives by the dozen; its mean is a bias that one more constant in the branch's
+    last layer takes back (bias correction, as in post-training quantization)."""
+    r_float = reject_logits(keras_probabilities(model)(images.astype(np.float32) / 255.0))
+    r_int8 = reject_logits(tflite_probabilities(Classifier(path))(images.astype(np.float32) / 255.0))
+    near = np.abs(r_float) < NEAR_BOUNDARY
+    return float((r_float - r_int8)[near].mean()) if near.any() else 0.0
+
+
+def convert_int8_unbiased(model, calibration: np.ndarray, staging: Path,
+                          log: Callable[[str], None]) -> bytes:
+    """int8 of an eleven-output model, with its "not a digit" logit corrected by its mean shift
+    from the float model's on the calibration images: converted, measured, converted again."""
+    from digits.convert.tflite import convert
+    from digits.train.model import REJECT_LOGIT
+
+    blob = convert(model, "int8", calibration=calibration)
+    probe = staging / ".bias-probe.tflite"
+    probe.write_bytes(blob)
+    bias = int8_reject_bias(model, probe, calibration)
+    probe.unlink()
+    dense = model.get_layer(REJECT_LOGIT)
+    kernel, offset = dense.get_weights()
+    try:
+        dense.set_weights([kernel, offset + bias])
+        blob = convert(model, "int8", calibration=calibration)
+    finally:
+        dense.set_weights([kernel, offset])
+    log(f"  int8 'not a digit' logit corrected by {bias:+.3f} (its mean shift near the boundary)")
+    return blob
+
+
 def convert_all(
     keras_path: Path,
     mnist: Mnist,
@@ -182,7 +226,10 @@ def convert_all(
         scores, entries = [], {}
         for variant in variants:
             log(f"converting {variant} …")
-            blob = convert(model, variant, calibration=calibration)
+            if variant == "int8" and outputs == 11:
+                blob = convert_int8_unbiased(model, calibration, staging, log)
+            else:
+                blob = convert(model, variant, calibration=calibration)
             if tamper is not None:
                 blob = tamper(variant, blob)
             path = staging / model_filename(variant)

@@ -253,3 +253,32 @@ def test_gate_within_the_limit_includes_it_and_only_int8_is_held_to_the_float_re
                for r in failures("int8", 0.9955, 0.9995, 0.9958, limits, nine_fewer, float_figures))
     assert any("loses 0.20 pp" in r for r in failures("dynamic", 0.9938, 0.9995, 0.9958, limits,
                                                        nine_fewer, float_figures))
+
+
+def test_int8_not_a_digit_logit_is_corrected_by_its_mean_shift(tiny_model, small_mnist, tmp_path):
+    """int8 rounding moves the "not a digit" logit; its mean shift near the boundary, measured
+    on the calibration crops, is folded back into the branch, and the Keras model is left as
+    it was."""
+    from digits.convert.run import (
+        convert_int8_unbiased,
+        int8_calibration_images,
+        int8_reject_bias,
+        reject_logits,
+    )
+    from digits.train.model import REJECT_LOGIT, load_keras
+
+    r = np.array([-3.0, 0.0, 2.5])
+    p = np.zeros((3, 11))
+    p[:, 10] = 1 / (1 + np.exp(-r))
+    np.testing.assert_allclose(reject_logits(p), r, atol=1e-6)
+
+    model = load_keras(tiny_model.model_path)
+    before = [w.copy() for w in model.get_layer(REJECT_LOGIT).get_weights()]
+    images = int8_calibration_images(small_mnist, 11)
+    said = []
+    blob = convert_int8_unbiased(model, images, tmp_path, said.append)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_layer(REJECT_LOGIT).get_weights()))
+    assert said and "corrected by" in said[0]
+    path = tmp_path / "corrected.tflite"
+    path.write_bytes(blob)
+    assert abs(int8_reject_bias(model, path, images)) <= abs(float(said[0].split("by ")[1].split()[0])) + 0.05
