@@ -43,15 +43,18 @@ def test_shipped_int8_meets_the_targets():
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_variant_meets_the_not_a_digit_gate(variant):
     """The card's figures are the gate's: 'not a digit' rarely said to digits, nearly always to
-    the held-out negatives, and int8 within 0.1 pp of the float model on each."""
+    the held-out negatives, every variant within 0.1 pp of the float model's accuracy, and int8
+    (the file the Pi runs) within 0.1 pp of it on each figure."""
     entry, float32 = CARD.variants[variant], CARD.variants["float32"]
     assert CARD.outputs == 11 and Classifier(MODELS_DIR / entry.file).reject_class == 10
     assert entry.accuracy >= 0.9955
+    assert float32.accuracy - entry.accuracy <= 0.001 + 1e-9
     assert entry.not_a_digit <= 0.002 and entry.camera_not_a_digit <= 0.01
     assert entry.negatives_rejected >= DEFAULT_MIN_REJECTED_PCT / 100  # today's floor; the aim is 97 %
-    assert entry.not_a_digit - float32.not_a_digit <= 0.001
-    assert entry.camera_not_a_digit - float32.camera_not_a_digit <= 0.001
-    assert float32.negatives_rejected - entry.negatives_rejected <= 0.001
+    if variant == "int8":
+        assert entry.not_a_digit - float32.not_a_digit <= 0.001 + 1e-9
+        assert entry.camera_not_a_digit - float32.camera_not_a_digit <= 0.001 + 1e-9
+        assert float32.negatives_rejected - entry.negatives_rejected <= 0.001 + 1e-9
 
 
 @eleven
