@@ -26,7 +26,7 @@ from digits.convert.gate import Figures, GateError, GateLimits, failures
 from digits.edge.core.interpreter import Classifier
 from digits.train.calibration import ece
 from digits.train.data import Mnist
-from digits.train.model import count_macs, load_keras
+from digits.train.model import REJECT_LOGIT, count_macs, load_keras
 from digits.train.negatives import REJECT, held_out, make_negatives
 
 
@@ -163,8 +163,9 @@ def int8_reject_bias(model, path: Path, images: np.ndarray) -> float:
     every layer to 8 bits moves r by a few hundredths either way, and near the boundary that
     flips negatives by the dozen; its mean is a bias that one more constant in the branch's
     last layer takes back (bias correction, as in post-training quantization)."""
-    r_float = reject_logits(keras_probabilities(model)(images.astype(np.float32) / 255.0))
-    r_int8 = reject_logits(tflite_probabilities(Classifier(path))(images.astype(np.float32) / 255.0))
+    unit = images.astype(np.float32) / 255.0
+    r_float = reject_logits(keras_probabilities(model)(unit))
+    r_int8 = reject_logits(tflite_probabilities(Classifier(path))(unit))
     near = np.abs(r_float) < NEAR_BOUNDARY
     return float((r_float - r_int8)[near].mean()) if near.any() else 0.0
 
@@ -174,7 +175,6 @@ def convert_int8_unbiased(model, calibration: np.ndarray, staging: Path,
     """int8 of an eleven-output model, with its "not a digit" logit corrected by its mean shift
     from the float model's on the calibration images: converted, measured, converted again."""
     from digits.convert.tflite import convert
-    from digits.train.model import REJECT_LOGIT
 
     blob = convert(model, "int8", calibration=calibration)
     probe = staging / ".bias-probe.tflite"

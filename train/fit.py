@@ -190,7 +190,8 @@ def _fit(model: keras.Model, train_ds, val_ds, epochs: int, schedule, cfg: Train
     best = _KeepBest(last)
     fit = model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=[best],
                     verbose=1 if sys.stdout.isatty() else 2)
-    model.set_weights(best.weights)
+    if best.weights is not None:  # None when the last epoch is kept: the model holds it already
+        model.set_weights(best.weights)
     return best, {k: [float(v) for v in vals] for k, vals in fit.history.items()}
 
 
@@ -321,8 +322,8 @@ def calibrate_reject(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray,
 
 
 class _KeepBest(keras.callbacks.Callback):
-    """Remember the weights of the epoch with the best validation accuracy (ties: the later),
-    or of the last epoch (`last`)."""
+    """Remember the weights of the epoch with the best validation accuracy (ties: the later);
+    with `last`, only the last epoch's number and accuracy (its weights stay in the model)."""
 
     def __init__(self, last: bool = False):
         super().__init__()
@@ -331,5 +332,7 @@ class _KeepBest(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         accuracy = float((logs or {}).get("val_accuracy", 0.0))
-        if self.last or accuracy >= self.accuracy:
+        if self.last:
+            self.accuracy, self.epoch = accuracy, epoch
+        elif accuracy >= self.accuracy:
             self.accuracy, self.epoch, self.weights = accuracy, epoch, self.model.get_weights()
