@@ -87,9 +87,16 @@ def test_regular_but_very_wide_spacing_is_separate_numbers():
 
 
 def test_one_wider_gap_in_a_spaced_line_still_separates():
-    left = row(20, 100, 40, [25] * 3, gap=30)
-    right = row(20 + 3 * 25 + 2 * 30 + 90, 100, 40, [25] * 3, gap=30)
+    left = row(20, 100, 40, [25] * 3, gap=24)
+    right = row(20 + 3 * 25 + 2 * 24 + 90, 100, 40, [25] * 3, gap=24)
     assert group(left + right) == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_two_digits_most_of_a_height_apart_are_two_numbers():
+    """A practice page's 0s or a sudoku's cells: two digits 0.7 of a height apart are read one by
+    one; the digits of one number sit closer (0.6)."""
+    assert group(row(20, 100, 40, [30, 30], gap=28)) == [[0], [1]]
+    assert group(row(20, 100, 40, [30, 30], gap=24)) == [[0, 1]]
 
 
 def test_a_sign_between_numbers_parts_them_where_spacing_alone_would_join():

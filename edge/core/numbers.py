@@ -33,7 +33,8 @@ from digits.edge.core.blob import Box, union
 
 MIN_ROW_OVERLAP = 0.5  # fraction of the shorter digit's height the two rows must share
 MAX_HEIGHT_RATIO = 2.8  # taller / shorter: a 9 or 7 with a long tail is twice a small 0 beside it
-MAX_GAP = 0.75  # largest horizontal gap, as a fraction of the taller digit's height
+MAX_GAP = 0.65  # largest horizontal gap, as a fraction of the taller digit's height (at 0.75,
+# single digits written 0.7 of a height apart on practice pages and in sudoku cells read as pairs)
 MAX_OVERLAP = 0.5  # digits may overlap sideways by this fraction of the narrower's width
 WIDE_GAP = 1.6  # a line spaced regularly is one number while its gaps stay under this many heights
 REGULAR = 1.6  # ... and its widest gap is at most this times its median gap
