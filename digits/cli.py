@@ -109,7 +109,7 @@ def _counts(labels) -> str:
 @main.command(context_settings=CONTEXT)
 @data_options
 @click.option("--epochs", type=click.IntRange(1, 500), default=None,
-              help="Passes of the digit model over the training images [default: 24; 2 with --quick].")
+              help="Passes of the digit model over the training images [default: 30; 2 with --quick].")
 @click.option("--reject-epochs", type=click.IntRange(1, 500), default=None,
               help="Passes of the 'not a digit' branch [default: 16; 1 with --quick].")
 @click.option("--quick", is_flag=True,

@@ -101,3 +101,17 @@ def test_a_glyph_the_font_lacks_is_no_negative():
     assert marks._pillow_glyph(fonts[0], marks.NOT_IN_ANY_FONT) is None
     assert marks._pillow_glyph(fonts[0], "\u4e00") is None  # CJK: in none of these fonts
     assert marks._pillow_glyph(fonts[0], "K") is not None
+
+
+
+def test_mirrored_digits_are_only_3_6_9_and_drawn_backwards():
+    shape = np.zeros((28, 28), np.uint8)  # an L: a stem on the left, a foot to the right
+    shape[4:24, 6:10], shape[20:24, 6:22] = 255, 255
+    images = np.stack([shape] * 10)
+    rng = np.random.default_rng(0)
+    assert all(neg.mirror(rng, digits=(images, np.array([1, 2, 4, 5, 7, 8, 0, 1, 2, 4]))) is None
+               for _ in range(30))
+    drawn = [d for d in (neg.mirror(rng, digits=(images, np.full(10, 6))) for _ in range(20)) if d is not None]
+    assert len(drawn) == 20
+    for crop in drawn:  # the stem now stands on the right
+        assert crop[:, 14:].astype(float).sum() > 1.5 * crop[:, :14].astype(float).sum()

@@ -56,7 +56,7 @@ MODEL_NAME = "digits.keras"
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 24  # the digit model's
+    epochs: int = 30  # the digit model's
     batch_size: int = 256
     peak_lr: float = 3e-3
     warmup_epochs: float = 1.0

@@ -7,7 +7,8 @@ read back through the runtime's own ink map and the one 28x28 contract (`camera_
 
 Kinds: paper and desk texture, shadow edges, page edges, ruled and grid lines, printed and
 handwritten letters and symbols (Pillow fonts when installed, OpenCV's Hershey fonts always),
-hand-drawn math symbols, parts of digits, two digits touching, blots and scribbles, and crops of
+hand-drawn math symbols, parts of digits, two digits touching, digits written backwards (a
+mirrored 6 is a handwritten d, a mirrored 3 an epsilon), blots and scribbles, and crops of
 photos without digits (matplotlib's sample photos; never scikit-image's, which are held out).
 
 Two splits that share no font, no Hershey face and no photo: "train" (training and validation,
@@ -42,8 +43,9 @@ SMALL = ".,"  # written no bigger than the pen: a dot is filled, whatever its si
 # share of each kind in a draw (normalised); the same for both splits
 MIX = {
     "glyph": 0.25, "symbol": 0.10, "part": 0.15, "pair": 0.09, "lines": 0.08, "scribble": 0.09,
-    "blot": 0.04, "paper": 0.04, "shadow": 0.06, "page_edge": 0.05, "photo": 0.05,
+    "blot": 0.04, "paper": 0.04, "shadow": 0.06, "page_edge": 0.05, "photo": 0.05, "mirror": 0.04,
 }
+MIRRORED = (3, 6, 9)  # digits whose mirror image no hand writes as a digit: an epsilon, a d, a P
 CRISP = 0.3  # share of marks read straight from their alpha, as MNIST's digits are (no camera cue)
 MARK_HEIGHT = (30, 101)  # a mark's height in the photo, as the reader's digits (camera_like)
 MIN_INK = 4.0  # a crop with less ink than this (sum over 28x28 in [0, 1]) is drawn again
@@ -252,6 +254,24 @@ def pair(rng: np.random.Generator, digits: tuple[np.ndarray, np.ndarray] | None 
     return _read_mark(_tight(canvas), rng)
 
 
+def mirror(rng: np.random.Generator, digits: tuple[np.ndarray, np.ndarray] | None = None,
+           **_) -> np.ndarray | None:
+    """A 3, 6 or 9 written backwards: a handwritten d (a formula's "dx" read as 2 on real
+    photos; the model read MNIST's mirrored 6s as 2 three times in four), an epsilon, a P."""
+    if digits is None:
+        return None
+    images, labels = digits
+    i = int(rng.integers(len(labels)))
+    if int(labels[i]) not in MIRRORED:
+        return None  # declined: the caller draws again
+    alpha = _tight(_digit_alpha(images[i][:, ::-1], 60))
+    if alpha is None:
+        return None
+    if rng.random() < 0.5:
+        alpha = _warp(alpha, rng, angle=10, shear=0.2)
+    return _read_mark(alpha, rng)
+
+
 def lines(rng: np.random.Generator, **_) -> np.ndarray | None:
     """A piece of ruled paper or of a grid: one to three rules, maybe crossed."""
     size = 120
@@ -396,7 +416,7 @@ def photo(rng: np.random.Generator, split: str, **_) -> np.ndarray | None:
 GENERATORS: dict[str, Callable[..., np.ndarray | None]] = {
     "glyph": glyph, "symbol": symbol, "part": part, "pair": pair, "lines": lines,
     "scribble": scribble, "blot": blot, "paper": paper, "shadow": shadow, "page_edge": page_edge,
-    "photo": photo,
+    "photo": photo, "mirror": mirror,
 }
 
 
@@ -417,7 +437,7 @@ def make_negatives(count: int, seed: int, split: str = "train",
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
     rng = np.random.default_rng([seed, SPLITS.index(split)])
-    names = [k for k in (kinds or MIX) if not (k in ("part", "pair") and digits is None)
+    names = [k for k in (kinds or MIX) if not (k in ("part", "pair", "mirror") and digits is None)
              and not (k == "photo" and not photos(split))]
     weights = np.array([MIX[k] for k in names], np.float64)
     weights /= weights.sum()
