@@ -88,7 +88,7 @@ def spans(source: CutSource) -> tuple[list[int], list[Span]]:
                 break
             sub = solid[:, a:b]
             tx, ty, tw, th = cv2.boundingRect(sub)
-            if tw == 0 or th < 0.5 * height:
+            if tw == 0 or th < cfg.span_height * height:
                 continue  # a piece of a stroke, not a digit beside the others
             crop = normalise(patch.ink[ty : ty + th, a + tx : a + tx + tw], sub[ty : ty + th, tx : tx + tw],
                              source.level, cfg)
