@@ -19,7 +19,8 @@ def test_small_zeros_touching_a_tall_four_are_offered_as_digits():
     cv2.line(page, (135, 60), (135, 150), 40, 5)
     for cx in (152, 178):  # the 0s: 36 px tall, touching the 4 and each other
         cv2.ellipse(page, (cx, 132), (11, 17), 0, 0, 360, 40, 5)
-    blobs = [b for b in segment(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR), DEFAULT).blobs if b.source is not None]
+    frame = cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)
+    blobs = [b for b in segment(frame, DEFAULT).blobs if b.source is not None]
     assert len(blobs) == 1
     height = blobs[0].box[3]
     _, spans = cuts.spans(blobs[0].source)

@@ -111,7 +111,8 @@ def test_mirrored_digits_are_only_3_6_9_and_drawn_backwards():
     rng = np.random.default_rng(0)
     assert all(neg.mirror(rng, digits=(images, np.array([1, 2, 4, 5, 7, 8, 0, 1, 2, 4]))) is None
                for _ in range(30))
-    drawn = [d for d in (neg.mirror(rng, digits=(images, np.full(10, 6))) for _ in range(20)) if d is not None]
+    sixes = (images, np.full(10, 6))
+    drawn = [d for d in (neg.mirror(rng, digits=sixes) for _ in range(20)) if d is not None]
     assert len(drawn) == 20
     for crop in drawn:  # the stem now stands on the right
         assert crop[:, 14:].astype(float).sum() > 1.5 * crop[:, :14].astype(float).sum()
