@@ -116,6 +116,19 @@ def test_rows_close_together_are_not_one_blob(reader, glyphs):
     assert len(read) >= 6 and [d for d in read if d != 2] == [1, 3, 4, 5, 6, 7]
 
 
+def test_a_portrait_page_keeps_a_sevens_bar(reader, glyphs):
+    """A tall, narrow frame (a phone held upright) of digits one per row: the 7's long top bar is
+    as long as a ruled line's piece would be, but as thick as the pen, and stays in the 7."""
+    from digits.edge.core.segment import segment
+
+    page = np.full((1000, 300), 200, np.float32)
+    for i, d in enumerate((1, 2, 3, 4, 5, 6, 7)):
+        write(page, glyphs[d], 120, 30 + 135 * i, 100)
+    ys = np.flatnonzero((page[820:] < 150).any(axis=1)) + 820  # the 7's ink, bar included
+    seven = max(segment(bgr(page), reader.segment_config).blobs, key=lambda b: b.box[1])
+    assert seven.box[1] <= ys.min() + 3 and seven.box[1] + seven.box[3] >= ys.max() - 3
+
+
 # --- the real-photo manifest and its scorer --------------------------------------------------
 
 def photo(rows, alt_rows=None, has_digits=True, **kw) -> RealPhoto:

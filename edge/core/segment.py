@@ -211,13 +211,15 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
     return seg
 
 
-def _without_lines(weak: np.ndarray, faint: np.ndarray, longest_x: int, longest_y: int, h: int,
+def _without_lines(weak: np.ndarray, faint: np.ndarray, longest_x: int, longest_y: int, side: int,
                    config: SegmentConfig, bands: list[np.ndarray] | None = None,
                    uprights: list[np.ndarray] | None = None) -> tuple[np.ndarray, int]:
     """The mask with ruled and graph-paper lines taken out, and how many pixels that took.
     Once a page has lines (`ruled` of them or more: a stroke or two as long as a line are
-    a big digit's), shorter runs are lines too: what is left of tilted or bent ones."""
-    thick = max(2, int(config.line_thickness * h))
+    a big digit's), shorter runs are lines too: what is left of tilted or bent ones. A rule is
+    at most `line_thickness` of the frame's shorter `side` thick, so that a page held upright
+    (a phone's portrait photo) is judged as the same page lying wide would be."""
+    thick = max(2, int(config.line_thickness * side))
     before = weak
     weak, removed = remove_lines(weak, longest_x, longest_y, faint, max_thick=thick, bands=bands,
                                  uprights=uprights)
@@ -311,7 +313,7 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
     longest_x, longest_y = int(config.line_x * w), int(config.line_y * h)
     faint = (ink > level // 2).view(np.uint8)
     before, bands, uprights = weak, [], []
-    weak, removed = _without_lines(weak, faint, longest_x, longest_y, h, config, bands, uprights)
+    weak, removed = _without_lines(weak, faint, longest_x, longest_y, min(h, w), config, bands, uprights)
     rules = strict = None
     if removed:
         rules = cv2.dilate(cv2.subtract(before, weak), np.ones((3, 3), np.uint8))  # where lines were

@@ -46,7 +46,7 @@ class SegmentConfig:
     busy: float = 0.3  # ink on more than this share of the frame is a texture, not writing on lines
     ruled: int = 3  # a page where this many lines were found has lines ...
     line_rest: float = 0.5  # ... and there runs this share of a line's length are lines too
-    line_thickness: float = 0.02  # ... no thicker than this (of the height): a rule, not a marker's stroke
+    line_thickness: float = 0.02  # ... no thicker than this (of the shorter side): a rule, not a pen's stroke
     # --- pieces into digits
     column_overlap: float = 0.6  # pieces sharing this much of the narrower's columns are one digit ...
     column_gap: float = 0.25  # ... when no further apart vertically than this of the taller
