@@ -257,7 +257,7 @@ def pair(rng: np.random.Generator, digits: tuple[np.ndarray, np.ndarray] | None 
 def mirror(rng: np.random.Generator, digits: tuple[np.ndarray, np.ndarray] | None = None,
            **_) -> np.ndarray | None:
     """A 3, 6 or 9 written backwards: a handwritten d (a formula's "dx" read as 2 on real
-    photos; the model read MNIST's mirrored 6s as 2 three times in four), an epsilon, a P."""
+    photos; a model never shown one took MNIST's mirrored 6s for 2s), an epsilon, a P."""
     if digits is None:
         return None
     images, labels = digits

@@ -1,8 +1,8 @@
 """Crossed sevens: MNIST's 7s with a short bar across the stem, as many European hands write them.
 
-MNIST's writers seldom cross a 7; the shipped model read MNIST's test 7s with a bar drawn
-across them as 7 only 98.2 % of the time (99.7 % without), the rest as 4 or 9. A share of the
-training 7s is copied with such a bar, so the model learns the other way of writing it.
+MNIST's writers seldom cross a 7, and a model trained on them alone reads MNIST's test 7s
+with a bar drawn across them as 4 or 9 noticeably more often than the same 7s without it. A
+share of the training 7s is copied with such a bar, so the model learns that way of writing it.
 """
 
 from __future__ import annotations

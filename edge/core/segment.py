@@ -366,7 +366,10 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
         blobs.append(blob)
         if len(blobs) >= config.max_blobs:
             break
-    def frame_px(boxes: list[Box]) -> tuple[Box, ...]:
-        return tuple(tuple(int(round(v / scale)) for v in box) for box in boxes)
-    return Segmentation(blobs, polarity, level / 255.0, scale, removed, len(pieces), frame_px(marks),
-                        frame_px(rules_up)), text_px
+    return Segmentation(blobs, polarity, level / 255.0, scale, removed, len(pieces),
+                        _in_frame_px(marks, scale), _in_frame_px(rules_up, scale)), text_px
+
+
+def _in_frame_px(boxes: list[Box], scale: float) -> tuple[Box, ...]:
+    """Working-size boxes in the input frame's pixels."""
+    return tuple(tuple(int(round(v / scale)) for v in box) for box in boxes)
