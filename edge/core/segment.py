@@ -58,6 +58,7 @@ from digits.edge.errors import ImageError
 
 HOLLOW = 0.03  # ink on less than this share of its box: an outline drawn round something, no digit
 SLENDER_LINE = 16  # a found line is at least this many times longer than it is thick
+ROWS_REJOINED = 1.2  # writing taller than this many rule pitches is rows re-joined across the rules
 WALL_PITCH = 1.8  # upright rules this many writing heights apart or more wall off a table's cells
 # (closer ones, graph paper, only stop a line's regular spacing joining its numbers)
 
@@ -281,12 +282,28 @@ def text_height(pieces: list, min_px: float) -> float:
     """The typical height of the writing at the working size: the height of the piece that
     holds the median pixel of ink, so specks of dust, many but small, do not set it; nor do
     boxes drawn round the writing, whose ink is a thin outline of a big box."""
-    sized = sorted((p.box[3], p.area) for p in pieces
-                   if p.box[3] >= min_px and p.area >= HOLLOW * p.box[2] * p.box[3])
+    piece = writing_piece(pieces, min_px)
+    return float(piece.box[3]) if piece is not None else 0.0
+
+
+def writing_piece(pieces: list, min_px: float):
+    """The piece that holds the median pixel of ink (see `text_height`), or None with under 3."""
+    sized = sorted((p for p in pieces if p.box[3] >= min_px and p.area >= HOLLOW * p.box[2] * p.box[3]),
+                   key=lambda p: (p.box[3], p.area))
     if len(sized) < 3:
-        return 0.0
-    areas = np.cumsum([a for _, a in sized])
-    return float(sized[int(np.searchsorted(areas, areas[-1] / 2))][0])
+        return None
+    areas = np.cumsum([p.area for p in sized])
+    return sized[int(np.searchsorted(areas, areas[-1] / 2))]
+
+
+def rule_pitch(lines: np.ndarray, axis: int = 1) -> float:
+    """The median distance between neighbouring rules (working pixels): lying ones (axis 1) or
+    upright ones (axis 0); inf with fewer than two."""
+    rows = np.flatnonzero(cv2.reduce(lines, axis, cv2.REDUCE_MAX).ravel())
+    if rows.size == 0:
+        return float("inf")
+    starts = rows[np.diff(rows, prepend=-10) > 2]
+    return float(np.median(np.diff(starts))) if starts.size >= 2 else float("inf")
 
 
 def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[Segmentation, float]:
@@ -328,7 +345,22 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
     blobs: list[Blob] = []
     text_px = text_height(pieces, config.min_px)
     if strict is not None:  # digits of two rows joined through the rule between them: apart again
-        pieces = unbridge(pieces, labels, strict, text_px, max(2, int(min_h / 3)), config)
+        apart_px = text_px
+        writing = writing_piece(pieces, config.min_px)
+        flat = [b for b in bands if not any(b is u for u in uprights)]  # the rules that lie
+        # a table's cells are wider than its digits, graph paper's squares narrower
+        if (writing is not None and flat and uprights
+                and writing.box[2] >= config.rule_width * writing.box[3]  # no rule's leftover
+                and writing.box[2] < rule_pitch(_union(uprights), axis=0) < np.inf
+                and writing.box[3] > ROWS_REJOINED * rule_pitch(_union(flat))):
+            # the writing's typical piece is a small table's column, its rows re-joined across
+            # the rules: the writing's height is what the rules cut out show
+            loose, _ = find_pieces(cv2.connectedComponentsWithStats(strict, connectivity=8, ltype=cv2.CV_16U),
+                                   strong, max(2, int(min_h / 3)), config.max_pieces)
+            apart_px = min(text_px, text_height(loose, config.min_px)) or text_px
+        pieces = unbridge(pieces, labels, strict, apart_px, max(2, int(min_h / 3)), config)
+        if apart_px < text_px:  # the rows apart, the writing's own height
+            text_px = text_height(pieces, config.min_px) or text_px
     min_h = max(min_h, config.text_share * text_px)  # the writing's own size sets the smallest digit
     joined = join_pieces(pieces, min_h, config, text_px, ruled=rules is not None)
     groups = sorted(((group_box(g), g) for g in joined), key=lambda bg: bg[0][0])
@@ -368,6 +400,13 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
             break
     return Segmentation(blobs, polarity, level / 255.0, scale, removed, len(pieces),
                         _in_frame_px(marks, scale), _in_frame_px(rules_up, scale)), text_px
+
+
+def _union(masks: list[np.ndarray]) -> np.ndarray:
+    out = masks[0]
+    for m in masks[1:]:
+        out = cv2.bitwise_or(out, m)
+    return out
 
 
 def _in_frame_px(boxes: list[Box], scale: float) -> tuple[Box, ...]:
