@@ -53,6 +53,7 @@ from digits.edge.core.interpreter import Classifier
 from digits.edge.core.preprocess import to_mnist
 from digits.edge.core.segment import SegmentConfig, segment
 from digits.edge.core.shipped import default_model
+from digits.edge.core.skew import rows_over_columns
 from digits.edge.errors import ImageError
 
 MIN_CONFIDENCE = 0.5
@@ -65,7 +66,8 @@ SMALLEST_PX = 10  # a digit shorter than this (input pixels) is a blur to the mo
 LOOK_AGAIN = 24  # at most this many poorly read blobs of a frame are cut every way
 SIDEWAYS_BLOBS = 4  # a page is judged turned only on this many blobs or more ...
 SIDEWAYS_ASPECT = 1.0  # ... whose median width is over this times their height, unless
-UPRIGHT_SHARE = 0.35  # at least this share of them reads as digits, and those stand up
+UPRIGHT_SHARE = 0.35  # at least this share of them reads as digits, and those stand up,
+MANY_BLOBS = 20  # or this many blobs or more bunch into rows (a page of print's letters lie wide)
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,10 @@ class Reader:
         # letters lie wide beside upright digits; on a turned page few blobs read at all)
         stand_up = (len(digits) >= UPRIGHT_SHARE * len(seg.blobs)
                     and not _lying_down([d.box for d in digits], least=2))
-        sideways = _lying_down([b.box for b in seg.blobs]) and not stand_up
+        # and a page of many blobs set out in rows is upright, whatever its letters' shapes
+        blob_boxes = [b.box for b in seg.blobs]
+        in_rows = len(blob_boxes) >= MANY_BLOBS and rows_over_columns(blob_boxes) >= 1.0
+        sideways = _lying_down(blob_boxes) and not stand_up and not in_rows
         return FrameResult(w, h, tuple(digits), number_reads, timings, sideways,
                            tuple(b.box for b in seg.blobs))
 

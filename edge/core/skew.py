@@ -51,3 +51,21 @@ def straighten(frame: np.ndarray, angle: float) -> np.ndarray:
     m[0, 2] += nw / 2.0 - w / 2.0
     m[1, 2] += nh / 2.0 - h / 2.0
     return cv2.warpAffine(frame, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def rows_over_columns(boxes: list[Box]) -> float:
+    """How much better the boxes' centres bunch into rows than into columns (over 1: rows, as
+    the lines of an upright page; under 1: columns, as the lines of a page turned a quarter).
+    Both are measured in bands of half the boxes' typical smaller side, so a letter's or a
+    lying digit's shape does not favour either. 1 for fewer than two boxes."""
+    if len(boxes) < 2:
+        return 1.0
+    b = np.asarray(boxes, np.float32)
+    band = max(2.0, 0.5 * float(np.median(np.minimum(b[:, 2], b[:, 3]))))
+
+    def bunching(centres: np.ndarray) -> float:
+        counts = np.bincount(((centres - centres.min()) / band).astype(np.int64))
+        return float((counts.astype(np.float64) ** 2).sum())
+
+    return bunching(b[:, 1] + b[:, 3] / 2) / bunching(b[:, 0] + b[:, 2] / 2)
+
