@@ -14,6 +14,7 @@ from digits.edge.core.segment import (
     SegmentConfig,
     binarise,
     choose_polarity,
+    components,
     plausible,
     pool_factor,
     segment,
@@ -61,6 +62,17 @@ def test_to_gray_takes_bgr_bgra_grey_and_other_depths():
 def test_to_gray_refuses_empty_frames(bad):
     with pytest.raises(ImageError):
         to_gray(bad)
+
+
+def test_components_count_past_sixteen_bits_on_a_speckled_mask():
+    """Labels are 16-bit where they fit; a mask of 122,500 single-pixel specks still counts
+    them all (OpenCV refuses a 16-bit count that overflows: no traceback for the user)."""
+    mask = np.zeros((700, 700), np.uint8)
+    mask[::2, ::2] = 1
+    count, labels, stats, _ = components(mask)
+    assert count == 350 * 350 + 1 and labels.max() == 350 * 350
+    small = components(mask[:100, :100])
+    assert small[0] == 50 * 50 + 1 and small[1].dtype == np.uint16
 
 
 def test_shrink_keeps_a_one_pixel_stroke_at_full_contrast():

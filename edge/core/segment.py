@@ -339,7 +339,7 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
             strict = before  # the lines cut out, nothing re-joined
             for band in bands:
                 strict = cv2.subtract(strict, band)
-    cc = cv2.connectedComponentsWithStats(weak, connectivity=8, ltype=cv2.CV_16U)
+    cc = components(weak)
 
     pieces, labels = find_pieces(cc, strong, max(2, int(min_h / 3)), config.max_pieces)
     blobs: list[Blob] = []
@@ -355,7 +355,7 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
                 and writing.box[3] > ROWS_REJOINED * rule_pitch(_union(flat))):
             # the writing's typical piece is a small table's column, its rows re-joined across
             # the rules: the writing's height is what the rules cut out show
-            loose, _ = find_pieces(cv2.connectedComponentsWithStats(strict, connectivity=8, ltype=cv2.CV_16U),
+            loose, _ = find_pieces(components(strict),
                                    strong, max(2, int(min_h / 3)), config.max_pieces)
             apart_px = min(text_px, text_height(loose, config.min_px)) or text_px
         pieces = unbridge(pieces, labels, strict, apart_px, max(2, int(min_h / 3)), config)
@@ -400,6 +400,15 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
             break
     return Segmentation(blobs, polarity, level / 255.0, scale, removed, len(pieces),
                         _in_frame_px(marks, scale), _in_frame_px(rules_up, scale)), text_px
+
+
+def components(mask: np.ndarray):
+    """OpenCV's connected components with stats, 8-connected: 16-bit labels (half the memory
+    traffic), or 32-bit when a speckled frame holds 65,535 pieces or more."""
+    try:
+        return cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
+    except cv2.error:
+        return cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_32S)
 
 
 def _union(masks: list[np.ndarray]) -> np.ndarray:
