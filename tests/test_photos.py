@@ -76,6 +76,44 @@ def test_a_frame_of_paper_has_no_sheet_to_find(glyphs):
     assert find_page(cv2.cvtColor(bgr(page), cv2.COLOR_BGR2GRAY)) is None
 
 
+def test_a_sheet_on_a_desk_in_dim_hazy_light_is_still_found(reader, glyphs):
+    """The desk only a little darker than the paper (a dim room, a hazy webcam: 110 against
+    170), but the sheet's edge is a sharp step: the sheet is found and read, the desk is not."""
+    rng = np.random.default_rng(0)
+    desk = cv2.GaussianBlur(rng.normal(110, 8, (480, 640)).astype(np.float32), (0, 0), 1.2)
+    sheet = np.zeros((480, 640), np.uint8)
+    corners = np.array([[150, 110], [520, 80], [545, 380], [170, 410]], np.int32)
+    cv2.fillConvexPoly(sheet, corners, 1)
+    page = np.where(sheet > 0, np.float32(170), desk)
+    for i, d in enumerate((4, 0, 7)):
+        write(page, glyphs[d], 240 + 80 * i, 200, 70)
+    image = bgr(page)
+    assert find_page(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)) is not None
+    assert [n.text for n in reader.read(image).numbers] == ["407"]
+
+
+def test_a_sharp_shadow_across_a_corner_is_no_desk(reader, glyphs):
+    """A shadow with a hard edge, over a corner of the page and the number written there: as
+    dark, next to the paper, as a desk in dim light, but it reaches only two sides of the
+    frame, where a desk lies round the sheet. The number in the shadow is read."""
+    page = np.full((480, 640), 215, np.float32)
+    yy, xx = np.mgrid[:480, :640]
+    page[xx / 460.0 + yy / 380.0 < 1] = 120  # the rest of the page is convex, as a sheet is
+    for i, d in enumerate((2, 5, 8)):
+        write(page, glyphs[d], 40 + 60 * i, 60, 50)
+    image = bgr(page)
+    assert find_page(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)) is None
+    assert "258" in [n.text for n in reader.read(image).numbers]
+
+
+def test_light_falling_off_across_a_page_is_no_desk(glyphs):
+    """Half the page much darker than the other half, but the brightness slopes: no edge of a
+    sheet, so nothing is painted out."""
+    page = np.tile(np.linspace(225, 95, 640, dtype=np.float32), (480, 1))
+    write(page, glyphs[3], 300, 200, 80)
+    assert find_page(cv2.cvtColor(bgr(page), cv2.COLOR_BGR2GRAY)) is None
+
+
 def test_a_digit_filling_the_frame_is_read(reader, glyphs):
     """A close-up: one marker digit nearly as tall as the frame, its bar not taken for a rule."""
     for digit in (7, 3):

@@ -17,6 +17,7 @@ from digits.edge.core.tuning import DEFAULT, SegmentConfig
 
 LOOK = 160  # pixels on the longer side of the coarse look
 PART = 0.1  # a bright region this big beside the biggest is part of the same sheet
+SHARP = 0.6  # across its edge a sheet steps down by this much of its whole drop to the surround
 
 
 def find_page(gray: np.ndarray, cfg: SegmentConfig = DEFAULT) -> np.ndarray | None:
@@ -32,7 +33,7 @@ def find_page(gray: np.ndarray, cfg: SegmentConfig = DEFAULT) -> np.ndarray | No
         return None
     # the quick look, which most frames stop at: a desk shows as a dark border round the frame
     ring = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
-    if np.percentile(ring, 25) > cfg.page_contrast * np.percentile(small[::3, ::3], 90):
+    if np.percentile(ring, 25) > cfg.page_dim * np.percentile(small[::3, ::3], 90):
         return None
     # grain: the median of the local deviations, so an edge or a stroke (thin) does not count
     rough = cv2.medianBlur(cv2.absdiff(small, cv2.blur(small, (3, 3))), 7)
@@ -70,7 +71,10 @@ def _sheet_in(small: np.ndarray, bright: np.ndarray, lit: np.ndarray,
         return None
     sheet = (~desk).astype(np.uint8)
     paper = float(np.median(small[(bright > 0) & ~desk])) if ((bright > 0) & ~desk).any() else 0.0
-    if float(np.median(small[desk])) > cfg.page_contrast * paper:
+    surround = float(np.median(small[desk]))
+    dim_desk = (surround <= cfg.page_dim * paper and _sides(desk) >= 3
+                and _sharp_step(small, desk, paper - surround))
+    if surround > cfg.page_contrast * paper and not dim_desk:
         return None  # a shadow on the page, not a desk around it
     contours, _ = cv2.findContours(sheet, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     # the sheet's parts: a row of writing from edge to edge cuts it in two at this coarse look
@@ -86,6 +90,33 @@ def _sheet_in(small: np.ndarray, bright: np.ndarray, lit: np.ndarray,
     sheet = hull & (sheet | lit.astype(np.uint8))
     margin = max(1, int(round(cfg.page_margin * min(small.shape))))
     return cv2.erode(sheet, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * margin + 1, 2 * margin + 1)))
+
+
+def _sides(desk: np.ndarray) -> int:
+    """How many of the frame's four sides the surround's biggest part reaches: a desk lies
+    round a sheet, a shadow falls across one corner or side of it."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(desk.astype(np.uint8), connectivity=8)
+    if count < 2:
+        return 0
+    part = labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    return int(part[0].any()) + int(part[-1].any()) + int(part[:, 0].any()) + int(part[:, -1].any())
+
+
+def _sharp_step(small: np.ndarray, desk: np.ndarray, drop: float) -> bool:
+    """Whether the sheet's edge is a step, not a slope: just inside and just outside the edge
+    the brightness differs by most of the whole `drop` from paper to surround. Dim or hazy light
+    makes a desk only a little darker than the paper, but its edge stays sharp; light falling off
+    across a page changes the brightness slowly. (A shadow's edge can be sharp too: a surround
+    only a little darker must also reach three sides of the frame, see `_sides`.)"""
+    ring = np.ones((3, 3), np.uint8)
+    inside = desk.astype(np.uint8) == 0
+    outside = cv2.dilate(inside.astype(np.uint8), ring, iterations=3).astype(bool) & ~cv2.dilate(
+        inside.astype(np.uint8), ring, iterations=1).astype(bool)
+    within = cv2.erode(inside.astype(np.uint8), ring, iterations=1).astype(bool) & ~cv2.erode(
+        inside.astype(np.uint8), ring, iterations=3).astype(bool)
+    if not within.any() or not outside.any():
+        return False
+    return float(np.median(small[within]) - np.median(small[outside])) >= SHARP * drop
 
 
 def paint_outside(gray: np.ndarray, sheet: np.ndarray) -> np.ndarray:

@@ -30,7 +30,8 @@ class SegmentConfig:
     page_min: float = 0.08  # a sheet covers at least this share of the frame ...
     page_max: float = 0.97  # ... and at most this (more is a frame of paper)
     page_convexity: float = 0.85  # of its convex hull a sheet fills at least this
-    page_contrast: float = 0.35  # the surround is at most this bright, relative to the paper
+    page_contrast: float = 0.35  # the surround is at most this bright, relative to the paper ...
+    page_dim: float = 0.7  # ... or, with a sharp step at the sheet's edge, at most this (dim light)
     page_margin: float = 0.02  # of the frame's shorter side kept off the sheet's edge
     page_grain: float = 0.04  # grain (mean local deviation) above this share of the paper level is no paper
     # --- reading the ink
