@@ -302,6 +302,20 @@ def test_a_page_of_print_set_out_in_rows_is_not_turned(reader):
     assert turn == 0 and len(result.digits) == 0
 
 
+def test_a_close_up_of_one_digit_lying_on_its_side_is_turned(reader, glyphs):
+    """One digit filling a photo stored sideways: too few blobs for their shapes to say the
+    page is turned, and the model reads the lying 7 as nothing. Of the two quarter turns,
+    only one reads a sure digit (the other shows the 7 upside down): that one is taken."""
+    from digits.edge.core.orient import read_upright, rotate
+
+    page = np.full((480, 640), 210, np.float32)
+    write_tight(page, glyphs[7], 260, 60, 360)
+    upright = bgr(page)
+    for stored, back in ((90, 270), (270, 90)):
+        result, turn, _ = read_upright(reader, rotate(upright, stored))
+        assert turn == back and [d.label for d in result.digits] == [7]
+
+
 def test_a_formula_with_wide_letters_beside_upright_digits_is_not_turned(reader, glyphs):
     """Most blobs are wider than tall (written "x"s, drawn here as two loops), but the digits
     the reader finds stand up: the page is upright, and its letters are no sideways 8s."""

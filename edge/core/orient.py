@@ -6,6 +6,8 @@ where upright digits are taller than wide, and so are the digits read on it (a f
 letters beside upright digits do not turn the page). Only then are the two quarter turns read as well;
 the one whose digits read more surely is kept if its digits stand up and it reads nearly as
 surely as the photo did (the model reads lying digits confidently too, as something).
+A close-up of a digit or two has too few blobs for their shapes to tell: when the model reads
+none of them as a digit, the turn that reads every one surely is taken, if only one turn does.
 Otherwise the photo is read as it is. Upside down (180) looks like upright to this test, so it
 is never guessed.
 """
@@ -22,6 +24,8 @@ TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CO
 AS_SURE = 0.8  # a turn must read at least this surely, relative to the photo as it is
 LEVEL_PIXELS = 12_000_000  # a bigger photo is shrunk to this before it is turned level
 MORE_SURE = 1.0  # a slanted page turned level must read more surely than as it is
+CLOSE_UP_BLOBS = 3  # a photo of this many blobs or fewer, none read as a digit, is a close-up ...
+CLOSE_UP_SURE = 0.9  # ... turned when one quarter turn reads every blob as a digit this surely
 
 
 def rotate(frame: np.ndarray, degrees: int) -> np.ndarray:
@@ -42,6 +46,10 @@ def sureness(result: FrameResult) -> float:
 def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, np.ndarray]:
     """(result, the clockwise turn used, the frame as read) for a still photo."""
     first = reader.read(frame)
+    if not first.digits and 0 < len(first.blob_boxes) <= CLOSE_UP_BLOBS:
+        turned = _close_up_turned(reader, frame)
+        if turned is not None:
+            return turned
     if not first.sideways:
         return _straightened(reader, frame, first)
     turns = [(reader.read(turned), degrees, turned)
@@ -53,6 +61,20 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
     if not best[0].sideways and sure >= AS_SURE * sureness(first) and sure >= 0.5 * len(best[0].digits):
         return best
     return _straightened(reader, frame, first)
+
+
+def _close_up_turned(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, np.ndarray] | None:
+    """A close-up of a digit or two, read as nothing, turned the one quarter that reads every
+    blob as a sure digit (a lying 4 reads as nothing; stood up the other way it is upside
+    down). None when neither turn or both do so (a 0 or an 8 reads either way)."""
+    found = []
+    for degrees in (90, 270):
+        turned = rotate(frame, degrees)
+        result = reader.read(turned)
+        if (result.digits and len(result.digits) == len(result.blob_boxes)
+                and all(d.confidence >= CLOSE_UP_SURE and d.label != 1 for d in result.digits)):
+            found.append((result, degrees, turned))
+    return found[0] if len(found) == 1 else None
 
 
 def _straightened(reader: Reader, frame: np.ndarray,
