@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from digits.common.cli import CONTEXT
+from digits.scenes.vary import VARIATIONS
 
 
 @click.command(context_settings=CONTEXT)
@@ -33,8 +34,12 @@ from digits.common.cli import CONTEXT
 @click.option("--details", is_flag=True, help="With --real: one line per photo, what was missed.")
 @click.option("--save-overlay", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="With --real: write each photo's overlay here.")
+@click.option("--vary", type=click.Choice(sorted(VARIATIONS)), default=None,
+              help="With --real: read a worse copy of every photo: turned a quarter (turn90, "
+                   "turn270), half or twice the size, dim, bright (washed out), hazy, blurred, "
+                   "noisy, or saved as a JPEG of quality 30.")
 def scenes(count, levels, seed, out, model, threads, no_fonts, as_json, real, fetch_real, details,
-           save_overlay) -> None:
+           save_overlay, vary) -> None:
     """Score the reader on generated photos of handwritten numbers, or on real ones (--real).
 
     \b
@@ -48,12 +53,15 @@ def scenes(count, levels, seed, out, model, threads, no_fonts, as_json, real, fe
         from digits.scenes.real_cli import score_real
 
         score_real(real, model=model, threads=threads, fetch=fetch_real, details=details,
-                   save_overlay=save_overlay, as_json=as_json)
+                   save_overlay=save_overlay, as_json=as_json, vary=vary)
         return
+    from digits.common.errors import UsageError
+
+    if vary is not None:
+        raise UsageError("--vary is for real photos: give --real too")
     import cv2
     import numpy as np
 
-    from digits.common.errors import UsageError
     from digits.common.files import write_bytes, write_text
     from digits.edge.core.reader import Reader, to_json
     from digits.scenes.generate import LEVELS, GlyphBank, generate

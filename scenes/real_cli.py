@@ -13,7 +13,8 @@ from digits.scenes.score import FrameScore, Tally
 
 
 def score_real(manifest: Path, *, model=None, threads: int = 1, fetch: bool = False,
-               details: bool = False, save_overlay: Path | None = None, as_json: bool = False) -> dict:
+               details: bool = False, save_overlay: Path | None = None, as_json: bool = False,
+               vary: str | None = None) -> dict:
     import cv2
 
     from digits.common.files import write_bytes
@@ -21,6 +22,7 @@ def score_real(manifest: Path, *, model=None, threads: int = 1, fetch: bool = Fa
     from digits.edge.core.orient import read_upright
     from digits.edge.core.reader import Reader, to_json
     from digits.edge.overlay import draw
+    from digits.scenes.vary import vary as varied
 
     folder, photos = load_manifest(manifest)
     if fetch:
@@ -36,6 +38,8 @@ def score_real(manifest: Path, *, model=None, threads: int = 1, fetch: bool = Fa
             missing.append(photo.name)
             continue
         image, _ = read_image(path)
+        if vary is not None:
+            image = varied(image, vary, photo.rotation)
         result, _, image = read_upright(reader, image)
         times.append(result.timings_ms["total"])
         read = to_json(result, image=photo.name)

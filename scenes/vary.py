@@ -1,0 +1,76 @@
+"""Worse copies of a real photo, to see how the reader holds up when the light, the lens or the
+file is poorer than in the photos it was tuned on (`digits scenes --real DIR --vary NAME`).
+
+Each variation is a pure function of the photo (noise is seeded), so a score is repeatable:
+
+    turn90, turn270  the upright photo turned a quarter, as a phone stores a page held sideways
+    half, double     half or twice the size (a webcam's frame; a phone's full resolution)
+    dim              darker: every brightness squared (gamma 2), as in a dim room
+    bright           washed out: every brightness's square root (gamma 0.5), over-exposed
+    hazy             40 % of the contrast around the photo's mean, as through a hazy lens
+    blur             out of focus: Gaussian blur of 1.5 px per 1000 px of the longer side
+    noise            sensor noise: Gaussian, 10 grey levels
+    jpeg             saved again as a JPEG of quality 30
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+
+
+def _turn(image: np.ndarray, degrees: int) -> np.ndarray:
+    return image if degrees % 360 == 0 else cv2.rotate(image, TURNS[degrees % 360])
+
+
+def _resize(image: np.ndarray, scale: float) -> np.ndarray:
+    return cv2.resize(image, None, fx=scale, fy=scale,
+                      interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+
+
+def _gamma(image: np.ndarray, gamma: float) -> np.ndarray:
+    table = np.round(255.0 * (np.arange(256) / 255.0) ** gamma).astype(np.uint8)
+    return cv2.LUT(image, table)
+
+
+def _hazy(image: np.ndarray) -> np.ndarray:
+    mean = float(image.mean())
+    return np.clip(mean + 0.4 * (image.astype(np.float32) - mean), 0, 255).astype(np.uint8)
+
+
+def _blur(image: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(image, (0, 0), 1.5 * max(image.shape[:2]) / 1000.0)
+
+
+def _noise(image: np.ndarray) -> np.ndarray:
+    grain = np.random.default_rng(0).normal(0.0, 10.0, image.shape)
+    return np.clip(image + grain, 0, 255).astype(np.uint8)
+
+
+def _jpeg(image: np.ndarray) -> np.ndarray:
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 30])
+    return cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+
+
+# each takes the photo as stored and its clockwise turn to upright (the manifest's `rotation`)
+VARIATIONS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
+    "turn90": lambda image, upright: _turn(image, upright + 90),
+    "turn270": lambda image, upright: _turn(image, upright + 270),
+    "half": lambda image, _: _resize(image, 0.5),
+    "double": lambda image, _: _resize(image, 2.0),
+    "dim": lambda image, _: _gamma(image, 2.0),
+    "bright": lambda image, _: _gamma(image, 0.5),
+    "hazy": lambda image, _: _hazy(image),
+    "blur": lambda image, _: _blur(image),
+    "noise": lambda image, _: _noise(image),
+    "jpeg": lambda image, _: _jpeg(image),
+}
+
+
+def vary(image: np.ndarray, name: str, upright: int = 0) -> np.ndarray:
+    """The photo as the variation `name` makes it (`upright`: its clockwise turn to upright)."""
+    return VARIATIONS[name](image, upright)
