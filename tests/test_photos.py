@@ -280,7 +280,7 @@ def test_a_page_lying_sideways_is_turned_and_an_upright_one_is_not(reader, glyph
     assert [n.text for n in result.numbers] == ["4071", "2583", "6920"]
 
 
-def test_a_page_of_print_set_out_in_rows_is_not_turned(reader):
+def test_a_page_of_print_is_read_with_its_lines_level(reader):
     """A small photo of printed text, JPEG-compressed hard: its letters and words lie wide,
     as a turned page's digits do, but its lines are rows. Turned a quarter, the model read
     78 of its letters as digits; read as it is, none."""
@@ -300,6 +300,25 @@ def test_a_page_of_print_set_out_in_rows_is_not_turned(reader):
     photo = cv2.imdecode(cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, 30])[1], cv2.IMREAD_COLOR)
     result, turn, _ = read_upright(reader, photo)
     assert turn == 0 and len(result.digits) == 0
+    # stored on its side, its lines are columns and few of its glyphs read as digits: turned
+    # level, the way up that reads the fewest (upside down, 9 letters read as digits; as it
+    # was stored, 20)
+    result, turn, _ = read_upright(reader, cv2.rotate(page, cv2.ROTATE_90_CLOCKWISE))
+    assert turn == 270 and len(result.digits) == 0
+
+
+def test_a_list_of_numbers_down_the_page_is_not_turned(reader, glyphs):
+    """Twelve two-digit numbers, one under another: their blobs line up in columns more than
+    in rows, as a page on its side does, but they read as digits, so the page stands."""
+    from digits.edge.core.orient import read_upright
+
+    page = np.full((520, 400), 215, np.float32)
+    texts = [f"{(7 * k + 13) % 90 + 10}" for k in range(12)]
+    for row, text in enumerate(texts):
+        for k, ch in enumerate(text):
+            write_tight(page, glyphs[int(ch)], 170 + 26 * k, 12 + 42 * row, 30)
+    result, turn, _ = read_upright(reader, bgr(page))
+    assert turn == 0 and len(set(texts) & {n.text for n in result.numbers}) >= 10
 
 
 def test_a_close_up_of_one_digit_lying_on_its_side_is_turned(reader, glyphs):

@@ -6,6 +6,11 @@ where upright digits are taller than wide, and so are the digits read on it (a f
 letters beside upright digits do not turn the page). Only then are the two quarter turns read as well;
 the one whose digits read more surely is kept if its digits stand up and it reads nearly as
 surely as the photo did (the model reads lying digits confidently too, as something).
+A page of many blobs set out in columns, few of them read as digits, is on its side whatever
+the model makes of its glyphs (a printed page's letters turned up read as digits): of the two
+turns that set its lines level, the one that reads most surely when it is a page of digits
+(most of its blobs read as digits), else the one that reads the fewest (a page of print; upside
+down, more of its letters pass for digits).
 A close-up of a digit or two has too few blobs for their shapes to tell: when the model reads
 none of them as a digit, the turn that reads every one surely is taken, if only one turn does.
 Otherwise the photo is read as it is. Upside down (180) looks like upright to this test, so it
@@ -17,8 +22,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digits.edge.core.reader import FrameResult, Reader
-from digits.edge.core.skew import row_angle, straighten
+from digits.edge.core.reader import MANY_BLOBS, UPRIGHT_SHARE, FrameResult, Reader
+from digits.edge.core.skew import row_angle, rows_over_columns, straighten
 
 TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 AS_SURE = 0.8  # a turn must read at least this surely, relative to the photo as it is
@@ -50,12 +55,28 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
         turned = _close_up_turned(reader, frame)
         if turned is not None:
             return turned
-    if not first.sideways:
+    # many blobs set out in columns, few of them digits: the lines of a page on its side (a
+    # printed page's letters, turned, stand up and some read as digits); a list of numbers
+    # down a page is in columns too, but reads as digits
+    boxes = list(first.blob_boxes)
+    in_columns = (len(boxes) >= MANY_BLOBS and rows_over_columns(boxes) < 1.0
+                  and len(first.digits) < UPRIGHT_SHARE * len(boxes))
+    if not first.sideways and not in_columns:
         return _straightened(reader, frame, first)
     turns = [(reader.read(turned), degrees, turned)
              for degrees, turned in ((d, rotate(frame, d)) for d in (90, 270))]
     best = max(turns, key=lambda t: sureness(t[0]))
     sure = sureness(best[0])
+    if in_columns:
+        level = [t for t in turns if not t[0].sideways]  # the page's lines turned level
+        pages = [t for t in level if len(t[0].digits) >= UPRIGHT_SHARE * len(t[0].blob_boxes)]
+        if pages:  # a page of digits: the turn that reads them most surely (not upside down)
+            return max(pages, key=lambda t: sureness(t[0]))
+        # a page of something else (print, letters): whichever way says the fewest digits
+        quiet = min(level, key=lambda t: len(t[0].digits), default=None)
+        if quiet is not None and len(quiet[0].digits) < len(first.digits):
+            return quiet
+        return _straightened(reader, frame, first)
     # the turn's digits stand up, it reads nearly as surely as the photo did, and it is not a
     # page of 1s (strokes turned up): at least half of what it read is sure and not a 1
     if not best[0].sideways and sure >= AS_SURE * sureness(first) and sure >= 0.5 * len(best[0].digits):
