@@ -33,7 +33,10 @@ def find_page(gray: np.ndarray, cfg: SegmentConfig = DEFAULT) -> np.ndarray | No
         return None
     # the quick look, which most frames stop at: a desk shows as a dark border round the frame
     ring = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
-    if np.percentile(ring, 25) > cfg.page_dim * np.percentile(small[::3, ::3], 90):
+    # (in dim light, when most of the border is that dark: a page's own vignetting is not)
+    paper = np.percentile(small[::3, ::3], 90)
+    p25, p50 = np.percentile(ring, (25, 50))
+    if p25 > cfg.page_contrast * paper and p50 > cfg.page_dim * paper:
         return None
     # grain: the median of the local deviations, so an edge or a stroke (thin) does not count
     rough = cv2.medianBlur(cv2.absdiff(small, cv2.blur(small, (3, 3))), 7)
