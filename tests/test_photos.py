@@ -76,6 +76,21 @@ def test_a_frame_of_paper_has_no_sheet_to_find(glyphs):
     assert find_page(cv2.cvtColor(bgr(page), cv2.COLOR_BGR2GRAY)) is None
 
 
+def test_a_noisy_photo_of_a_sheet_keeps_the_desks_glare_off_the_sheet(reader):
+    """A committed photo of a sticky note on a leather desk, with sensor noise added: the noise
+    makes the paper as rough as the leather at a coarse look, and the glare on the desk beside
+    the note, bright enough to pass for paper, joined the sheet (nothing was read). Grain is now
+    judged above the paper's own roughness."""
+    from digits.edge.capture.images import read_image
+    from digits.scenes.vary import vary
+
+    photo, _ = read_image(ROOT / "scenes" / "real" / "photos" / "hypjudy_a4_d2_0.jpg")
+    noisy = vary(photo, "noise")
+    sheet = find_page(cv2.cvtColor(noisy, cv2.COLOR_BGR2GRAY))
+    assert sheet is not None and sheet[300, 490] > 0 and sheet[250, 150] == 0
+    assert {"1247673", "8952481"} <= {n.text for n in reader.read(noisy).numbers}
+
+
 def test_a_sheet_on_a_desk_in_dim_hazy_light_is_still_found(reader, glyphs):
     """The desk only a little darker than the paper (a dim room, a hazy webcam: 110 against
     170), but the sheet's edge is a sharp step: the sheet is found and read, the desk is not."""

@@ -17,6 +17,7 @@ from digits.edge.core.tuning import DEFAULT, SegmentConfig
 
 LOOK = 160  # pixels on the longer side of the coarse look
 PART = 0.1  # a bright region this big beside the biggest is part of the same sheet
+PAPER_ROUGH = 2.0  # grain is this many times the paper's own roughness (noise is on both)
 SHARP = 0.6  # across its edge a sheet steps down by this much of its whole drop to the surround
 
 
@@ -46,7 +47,9 @@ def find_page(gray: np.ndarray, cfg: SegmentConfig = DEFAULT) -> np.ndarray | No
     # Writing is grainy too at this coarse look: its rows, paper above and below, are closed
     # over (or a row reaching the sheet's edge opens the sheet to the desk). A page dense with
     # writing is grainy all over: when the smooth part holds no sheet, the bright part is tried
-    grainy = rough > cfg.page_grain * max(level, 1.0)
+    # (above the paper's own roughness, which sensor noise raises everywhere alike)
+    own = float(np.median(rough[bright > 0])) if (bright > 0).any() else 0.0
+    grainy = rough > max(cfg.page_grain * max(level, 1.0), PAPER_ROUGH * own)
     smooth = bright.copy()
     smooth[grainy] = 0
     smooth = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
