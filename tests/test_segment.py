@@ -19,6 +19,7 @@ from digits.edge.core.segment import (
     pool_factor,
     segment,
     shrink,
+    text_height,
     to_gray,
 )
 from digits.edge.errors import ImageError
@@ -62,6 +63,18 @@ def test_to_gray_takes_bgr_bgra_grey_and_other_depths():
 def test_to_gray_refuses_empty_frames(bad):
     with pytest.raises(ImageError):
         to_gray(bad)
+
+
+def test_a_line_of_print_run_together_does_not_set_the_writings_height():
+    """Blurred or dim, a printed header's letters (or a cramped note's touching digits) run
+    into one piece, far wider than any digit and full of ink; holding most of the frame's ink,
+    it set the writing's height (48 px for digits 20-28 px tall). A table's grid, as wide but
+    mostly empty, still counts as before."""
+    digits = [Piece((40 * k, 100, 14, 20 + 2 * k), 130, k + 1) for k in range(5)]
+    header = Piece((0, 10, 226, 48), int(0.35 * 226 * 48), 9)
+    assert text_height([*digits, header], 4.0) == 24
+    grid = Piece((0, 10, 226, 48), int(0.2 * 226 * 48), 9)
+    assert text_height([*digits, grid], 4.0) == 48
 
 
 def test_components_count_past_sixteen_bits_on_a_speckled_mask():

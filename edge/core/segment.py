@@ -58,6 +58,7 @@ from digits.edge.errors import ImageError
 
 HOLLOW = 0.03  # ink on less than this share of its box: an outline drawn round something, no digit
 SLENDER_LINE = 16  # a found line is at least this many times longer than it is thick
+RUN_FILL = 0.3  # a piece far wider than a digit with at least this share of its box inked is a run
 ROWS_REJOINED = 1.2  # writing taller than this many rule pitches is rows re-joined across the rules
 WALL_PITCH = 1.8  # upright rules this many writing heights apart or more wall off a table's cells
 # (closer ones, graph paper, only stop a line's regular spacing joining its numbers)
@@ -288,12 +289,20 @@ def text_height(pieces: list, min_px: float) -> float:
 
 def writing_piece(pieces: list, min_px: float):
     """The piece that holds the median pixel of ink (see `text_height`), or None with under 3."""
-    sized = sorted((p for p in pieces if p.box[3] >= min_px and p.area >= HOLLOW * p.box[2] * p.box[3]),
-                   key=lambda p: (p.box[3], p.area))
+    sized = sorted((p for p in pieces if p.box[3] >= min_px and p.area >= HOLLOW * p.box[2] * p.box[3]
+                    and not _run_together(p)), key=lambda p: (p.box[3], p.area))
     if len(sized) < 3:
         return None
     areas = np.cumsum([p.area for p in sized])
     return sized[int(np.searchsorted(areas, areas[-1] / 2))]
+
+
+def _run_together(piece) -> bool:
+    """A row of glyphs run together (print blurred or in dim light, a cramped note's digits
+    touching): far wider than any digit, and as full of ink as writing is (a table's grid, as
+    wide, is mostly empty). Its height is no one glyph's."""
+    x, y, w, h = piece.box
+    return w > DEFAULT.max_aspect * h and piece.area >= RUN_FILL * w * h
 
 
 def rule_pitch(lines: np.ndarray, axis: int = 1) -> float:
