@@ -53,20 +53,27 @@ def bgr(page: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.clip(page, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
 
 
-def test_a_sheet_on_a_dark_desk_reads_the_sheet_and_not_the_desk(reader, glyphs):
+SHEET_CORNERS = np.array([[150, 110], [520, 80], [545, 380], [170, 410]], np.int32)
+
+
+def sheet_on_desk(glyphs, desk: float, spread: float, paper: float) -> np.ndarray:
+    """A tilted sheet of `paper` brightness with "407" on it, on a grainy desk of mean `desk`."""
     rng = np.random.default_rng(0)
-    desk = cv2.GaussianBlur(rng.normal(45, 18, (480, 640)).astype(np.float32), (0, 0), 1.2)
+    grain = cv2.GaussianBlur(rng.normal(desk, spread, (480, 640)).astype(np.float32), (0, 0), 1.2)
     sheet = np.zeros((480, 640), np.uint8)
-    corners = np.array([[150, 110], [520, 80], [545, 380], [170, 410]], np.int32)
-    cv2.fillConvexPoly(sheet, corners, 1)
-    page = np.where(sheet > 0, np.float32(215), desk)
+    cv2.fillConvexPoly(sheet, SHEET_CORNERS, 1)
+    page = np.where(sheet > 0, np.float32(paper), grain)
     for i, d in enumerate((4, 0, 7)):
         write(page, glyphs[d], 240 + 80 * i, 200, 70)
-    image = bgr(page)
+    return bgr(page)
+
+
+def test_a_sheet_on_a_dark_desk_reads_the_sheet_and_not_the_desk(reader, glyphs):
+    image = sheet_on_desk(glyphs, desk=45, spread=18, paper=215)
     assert find_page(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)) is not None
     result = reader.read(image)
     assert [n.text for n in result.numbers] == ["407"]
-    inside = cv2.boundingRect(corners)
+    inside = cv2.boundingRect(SHEET_CORNERS)
     assert all(inside[0] <= d.box[0] and d.box[0] + d.box[2] <= inside[0] + inside[2] for d in result.digits)
 
 
@@ -94,15 +101,7 @@ def test_a_noisy_photo_of_a_sheet_keeps_the_desks_glare_off_the_sheet(reader):
 def test_a_sheet_on_a_desk_in_dim_hazy_light_is_still_found(reader, glyphs):
     """The desk only a little darker than the paper (a dim room, a hazy webcam: 110 against
     170), but the sheet's edge is a sharp step: the sheet is found and read, the desk is not."""
-    rng = np.random.default_rng(0)
-    desk = cv2.GaussianBlur(rng.normal(110, 8, (480, 640)).astype(np.float32), (0, 0), 1.2)
-    sheet = np.zeros((480, 640), np.uint8)
-    corners = np.array([[150, 110], [520, 80], [545, 380], [170, 410]], np.int32)
-    cv2.fillConvexPoly(sheet, corners, 1)
-    page = np.where(sheet > 0, np.float32(170), desk)
-    for i, d in enumerate((4, 0, 7)):
-        write(page, glyphs[d], 240 + 80 * i, 200, 70)
-    image = bgr(page)
+    image = sheet_on_desk(glyphs, desk=110, spread=8, paper=170)
     assert find_page(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)) is not None
     assert [n.text for n in reader.read(image).numbers] == ["407"]
 

@@ -261,10 +261,7 @@ def upright_rules(uprights: list[np.ndarray], text_px: float) -> tuple[list[Box]
     on graph paper one number spans several squares, and its rules part no digits."""
     if not uprights or not text_px:
         return [], []
-    mask = uprights[0]
-    for band in uprights[1:]:
-        mask = cv2.bitwise_or(mask, band)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(_union(uprights), connectivity=8)
     rules = stats[1:, :4].astype(np.int64)
     rules = rules[rules[:, 3] >= text_px]
     if len(rules) < 2:
@@ -352,10 +349,10 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
 
     pieces, labels = find_pieces(cc, strong, max(2, int(min_h / 3)), config.max_pieces)
     blobs: list[Blob] = []
-    text_px = text_height(pieces, config.min_px)
+    writing = writing_piece(pieces, config.min_px)
+    text_px = float(writing.box[3]) if writing is not None else 0.0  # as `text_height` measures it
     if strict is not None:  # digits of two rows joined through the rule between them: apart again
         apart_px = text_px
-        writing = writing_piece(pieces, config.min_px)
         flat = [b for b in bands if not any(b is u for u in uprights)]  # the rules that lie
         # a table's cells are wider than its digits, graph paper's squares narrower
         if (writing is not None and flat and uprights
