@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from digits.common.cli import CONTEXT
+from digits.common.progress import progress
 from digits.scenes.vary import VARIATIONS
 
 
@@ -76,14 +77,15 @@ def scenes(count, levels, seed, out, model, threads, no_fonts, as_json, real, fe
     rows, truths = [], []
     for level in chosen:
         tally, times = Tally(), []
-        for i, scene in enumerate(generate(bank, level, count, seed)):
-            name = f"{level}_{i:04d}.png"
-            result = reader.read(scene.image)
-            times.append(result.timings_ms["total"])
-            tally.add(score_frame(scene.truth(name), to_json(result, image=name)))
-            if out is not None:
-                write_bytes(out / name, cv2.imencode(".png", scene.image)[1].tobytes())
-                truths.append(scene.truth(name))
+        with progress(enumerate(generate(bank, level, count, seed)), f"{level:7s}", count) as pages:
+            for i, scene in pages:
+                name = f"{level}_{i:04d}.png"
+                result = reader.read(scene.image)
+                times.append(result.timings_ms["total"])
+                tally.add(score_frame(scene.truth(name), to_json(result, image=name)))
+                if out is not None:
+                    write_bytes(out / name, cv2.imencode(".png", scene.image)[1].tobytes())
+                    truths.append(scene.truth(name))
         rows.append({"level": level, "pages": count, "digits": sum(f.truth_digits for f in tally.frames),
                      "located": tally.located, "precision": tally.digit_precision,
                      "recall": tally.digit_recall, "digit_f1": tally.digit_f1,

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from digits.common.progress import progress
 from digits.scenes.real import RealPhoto, fetch, load_manifest, locate, score_photo
 from digits.scenes.score import FrameScore, Tally
 
@@ -32,28 +33,29 @@ def score_real(manifest: Path, *, model=None, threads: int = 1, fetch: bool = Fa
     reader = Reader(model=model, threads=threads)
     with_digits, without = Tally(), []
     times, lines, missing = [], [], []
-    for photo in photos:
-        path = locate(photo, folder)
-        if path is None:
-            missing.append(photo.name)
-            continue
-        image, _ = read_image(path)
-        if vary is not None:
-            image = varied(image, vary, photo.rotation)
-        result, _, image = read_upright(reader, image)
-        times.append(result.timings_ms["total"])
-        read = to_json(result, image=photo.name)
-        if save_overlay is not None:
-            write_bytes(save_overlay / f"{photo.name}.jpg",
-                        cv2.imencode(".jpg", draw(image, result))[1].tobytes())
-        if photo.has_digits:
-            score = score_photo(photo, read)
-            with_digits.add(score)
-            lines.append(_line(photo, score, read))
-        else:
-            without.append(len(read["digits"]))
-            lines.append(f"{photo.name:28s} no digits   false {len(read['digits'])}: "
-                         f"{''.join(str(d['label']) for d in read['digits'])[:60]}")
+    with progress(photos, "photos") as each:
+        for photo in each:
+            path = locate(photo, folder)
+            if path is None:
+                missing.append(photo.name)
+                continue
+            image, _ = read_image(path)
+            if vary is not None:
+                image = varied(image, vary, photo.rotation)
+            result, _, image = read_upright(reader, image)
+            times.append(result.timings_ms["total"])
+            read = to_json(result, image=photo.name)
+            if save_overlay is not None:
+                write_bytes(save_overlay / f"{photo.name}.jpg",
+                            cv2.imencode(".jpg", draw(image, result))[1].tobytes())
+            if photo.has_digits:
+                score = score_photo(photo, read)
+                with_digits.add(score)
+                lines.append(_line(photo, score, read))
+            else:
+                without.append(len(read["digits"]))
+                lines.append(f"{photo.name:28s} no digits   false {len(read['digits'])}: "
+                             f"{''.join(str(d['label']) for d in read['digits'])[:60]}")
     figures = {
         "photos": len(with_digits.frames), "digits": sum(f.truth_digits for f in with_digits.frames),
         "precision": with_digits.digit_precision, "recall": with_digits.digit_recall,

@@ -151,3 +151,25 @@ def test_edge_only_install_evaluates_tflite_without_plots(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "camera-like test set: accuracy" in done.stdout
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["digits_int8.md"]
+
+
+def test_progress_shows_a_bar_only_to_a_person_at_a_terminal(monkeypatch):
+    """Long scoring runs show a bar on a terminal; a script reading stderr gets nothing."""
+    import io
+
+    from digits.common.progress import progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    quiet = io.StringIO()
+    monkeypatch.setattr("sys.stderr", quiet)
+    with progress(range(3), "pages") as items:
+        assert list(items) == [0, 1, 2]
+    assert quiet.getvalue() == ""
+    shown = Terminal()
+    monkeypatch.setattr("sys.stderr", shown)
+    with progress(range(3), "pages") as items:
+        assert list(items) == [0, 1, 2]
+    assert "pages" in shown.getvalue()
