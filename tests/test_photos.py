@@ -294,6 +294,21 @@ def test_a_page_lying_sideways_is_turned_and_an_upright_one_is_not(reader, glyph
     assert [n.text for n in result.numbers] == ["4071", "2583", "6920"]
 
 
+def test_a_real_sticky_note_stored_sideways_is_turned_back(reader):
+    """A committed photo of a sticky note with two long numbers, stored a quarter turned either
+    way. On its side, each row's digits stack into a few tall blobs that read as nothing, so
+    neither the blobs' shapes nor their columns said the page was turned: it was read as
+    nothing. Read poorly, it is now read turned both ways, and the turn that reads far more
+    surely, its blobs in rows, is kept."""
+    from digits.edge.capture.images import read_image
+    from digits.edge.core.orient import read_upright, rotate
+
+    upright, _ = read_image(ROOT / "scenes" / "real" / "photos" / "hypjudy_a4_d2_0.jpg")
+    for stored, back in ((90, 270), (270, 90)):
+        result, turn, _ = read_upright(reader, rotate(upright, stored))
+        assert turn == back and [n.text for n in result.numbers] == ["1247673", "8952481"]
+
+
 def test_a_page_of_print_is_read_with_its_lines_level(reader):
     """A small photo of printed text, JPEG-compressed hard: its letters and words lie wide,
     as a turned page's digits do, but its lines are rows. Turned a quarter, the model read

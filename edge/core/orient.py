@@ -11,6 +11,11 @@ the model makes of its glyphs (a printed page's letters turned up read as digits
 turns that set its lines level, the one that reads most surely when it is a page of digits
 (most of its blobs read as digits), else the one that reads the fewest (a page of print; upside
 down, more of its letters pass for digits).
+A photo whose blobs read poorly may be a page on its side that neither test catches: each
+row's digits stacked into one tall blob (across a row they are closer than rows are apart).
+Both quarter turns are read, and the better one is kept only when it reads far more surely,
+mostly digits, with its blobs set in rows (a grid of crosses, turned, reads as digits too,
+but it was in rows already).
 A close-up of a digit or two has too few blobs for their shapes to tell: when the model reads
 none of them as a digit, the turn that reads every one surely is taken, if only one turn does.
 Otherwise the photo is read as it is. Upside down (180) looks like upright to this test, so it
@@ -31,6 +36,10 @@ LEVEL_PIXELS = 12_000_000  # a bigger photo is shrunk to this before it is turne
 MORE_SURE = 1.0  # a slanted page turned level must read more surely than as it is
 CLOSE_UP_BLOBS = 3  # a photo of this many blobs or fewer, none read as a digit, is a close-up ...
 CLOSE_UP_SURE = 0.9  # ... turned when one quarter turn reads every blob as a digit this surely
+MUCH_SURER = 2.0  # a photo read poorly is turned when a quarter turn reads this many times as
+TURNED_DIGITS = 3  # surely, and reads at least this many digits, from most of its blobs,
+TURNED_SURE = 0.6  # most of them surely (its sureness over its digits: 1s count as unsure),
+SPLITS = 2.0  # its blobs in rows: better than before, or this many times as many blobs
 
 
 def rotate(frame: np.ndarray, degrees: int) -> np.ndarray:
@@ -61,7 +70,8 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
     boxes = list(first.blob_boxes)
     in_columns = (len(boxes) >= MANY_BLOBS and rows_over_columns(boxes) < 1.0
                   and len(first.digits) < UPRIGHT_SHARE * len(boxes))
-    if not first.sideways and not in_columns:
+    doubtful = _doubtful(first)
+    if not first.sideways and not in_columns and not doubtful:
         return _straightened(reader, frame, first)
     turns = [(reader.read(turned), degrees, turned)
              for degrees, turned in ((d, rotate(frame, d)) for d in (90, 270))]
@@ -77,11 +87,35 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
         if quiet is not None and len(quiet[0].digits) < len(first.digits):
             return quiet
         return _straightened(reader, frame, first)
+    if doubtful and not first.sideways:
+        if (not best[0].sideways and len(best[0].digits) >= TURNED_DIGITS
+                and len(best[0].digits) >= 0.5 * len(best[0].blob_boxes)
+                and _set_in_rows(first, best[0])
+                and sure >= TURNED_SURE * len(best[0].digits) and sure >= MUCH_SURER * sureness(first)):
+            return best
+        return _straightened(reader, frame, first)
     # the turn's digits stand up, it reads nearly as surely as the photo did, and it is not a
     # page of 1s (strokes turned up): at least half of what it read is sure and not a 1
     if not best[0].sideways and sure >= AS_SURE * sureness(first) and sure >= 0.5 * len(best[0].digits):
         return best
     return _straightened(reader, frame, first)
+
+
+def _doubtful(first: FrameResult) -> bool:
+    """Blobs that read poorly (strokes read as 1s count as poorly): perhaps a page on its side
+    whose blobs' shapes do not say so, each row's digits stacked into one tall blob (they are
+    closer across a row than rows are apart)."""
+    boxes = first.blob_boxes
+    return bool(boxes) and sureness(first) < UPRIGHT_SHARE * len(boxes)
+
+
+def _set_in_rows(first: FrameResult, turned: FrameResult) -> bool:
+    """The turn sets the blobs in rows, better than they were (a grid of crosses is in rows
+    and columns alike: turned, the crosses read as digits), or splits stacked rows into many
+    more blobs."""
+    rows = rows_over_columns(list(turned.blob_boxes))
+    return rows >= 1.0 and (rows > rows_over_columns(list(first.blob_boxes))
+                            or len(turned.blob_boxes) >= SPLITS * len(first.blob_boxes))
 
 
 def _close_up_turned(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, np.ndarray] | None:
