@@ -36,7 +36,8 @@ LEVEL_PIXELS = 12_000_000  # a bigger photo is shrunk to this before it is turne
 MORE_SURE = 1.0  # a slanted page turned level must read more surely than as it is
 CLOSE_UP_BLOBS = 3  # a photo of this many blobs or fewer, none read as a digit, is a close-up ...
 CLOSE_UP_SURE = 0.9  # ... turned when one quarter turn reads every blob as a digit this surely
-MUCH_SURER = 2.0  # a photo read poorly is turned when a quarter turn reads this many times as
+READ_POORLY = 0.5  # a photo reads poorly when its sureness is under this per blob; it is
+MUCH_SURER = 2.0  # turned when a quarter turn reads this many times as
 TURNED_DIGITS = 3  # surely, and reads at least this many digits, from most of its blobs,
 TURNED_SURE = 0.6  # most of them surely (its sureness over its digits: 1s count as unsure),
 SPLITS = 2.0  # its blobs in rows: better than before, or this many times as many blobs
@@ -106,7 +107,7 @@ def _doubtful(first: FrameResult) -> bool:
     whose blobs' shapes do not say so, each row's digits stacked into one tall blob (they are
     closer across a row than rows are apart)."""
     boxes = first.blob_boxes
-    return bool(boxes) and sureness(first) < UPRIGHT_SHARE * len(boxes)
+    return bool(boxes) and sureness(first) < READ_POORLY * len(boxes)
 
 
 def _set_in_rows(first: FrameResult, turned: FrameResult) -> bool:
