@@ -75,3 +75,18 @@ def test_digits_in_a_word_on_a_page_of_words_are_letters_but_not_on_a_page_of_su
     sums = [read((30 * i, 300, 14, 20), label=3) for i in range(30)]
     plus = (30 * 29 + 14 + 4, 300, 14, 20)  # 4 px after the last digit
     assert without_words(sums, [d.box for d in sums] + [plus]) == sums
+
+
+def test_a_page_of_streaky_print_whose_strokes_read_as_1s_is_a_page_of_words():
+    """Print smeared by motion (and a little sensor noise): most of its blobs are upright
+    streaks that read as 1s. Counted whole, they made it a page of digits, and 46 of them
+    were kept; a 1 counts half, so it stays a page of words and the 1s beside letters go.
+    A page of 1s with nothing beside them keeps them all."""
+    from digits.edge.core.doubts import without_words
+
+    ones = [read((30 * i, 100, 6, 24)) for i in range(24)]  # streaks, 24 px apart
+    letters = [(30 * i + 10, 100, 14, 24) for i in range(24)]  # each right after a streak
+    assert without_words(ones, [d.box for d in ones] + letters) == []
+    page_of_ones = [read((40 * i, 100, 6, 24)) for i in range(24)]  # 34 px apart: no word
+    lone = [(40 * i, 300, 14, 24) for i in range(20)]  # other blobs, on another line
+    assert without_words(page_of_ones, [d.box for d in page_of_ones] + lone) == page_of_ones

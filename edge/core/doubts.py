@@ -25,6 +25,7 @@ TALL_ONE = 3.0  # a 1 this many times the height of the frame's other digits (th
 TALL_ONE_OTHERS = 3  # ... is dropped when there are at least this many others to measure by
 WORDS_BLOBS = 20  # a frame of at least this many blobs ...
 WORDS_SHARE = 0.5  # ... fewer than this share of them read as digits, is a page of words:
+ONE_COUNTS = 0.5  # (a 1 counts this much: a page of print's l, i, t and its streaks read as 1s)
 WORD_GAP = 0.4  # blobs this close (of the taller's height) side by side on a line are a word,
 LETTER_LEFT = 0.8  # a blob whose digits fill less of its width than this holds a letter too
 FAINT_ONE = 0.25  # a 1 whose ink is fainter than this against the paper around it is dropped
@@ -92,7 +93,8 @@ def without_words(digits: list[DigitRead], blobs: list[Box]) -> list[DigitRead]:
     """On a page of print or words (many blobs, most of them no digit), digits in a word with
     a blob that is no digit are its letters (l, o, S, g): a word is what lies side by side on
     a line, each at most WORD_GAP of the taller height from the next."""
-    if len(blobs) < WORDS_BLOBS or len(digits) >= WORDS_SHARE * len(blobs):
+    read = sum(ONE_COUNTS if d.label == 1 else 1.0 for d in digits)
+    if len(blobs) < WORDS_BLOBS or read >= WORDS_SHARE * len(blobs):
         return digits
     letters = [b for b in blobs  # blobs not (wholly) read as digits
                if sum(d.box[2] for d in digits if _overlap(b, d.box)) < LETTER_LEFT * b[2]]
