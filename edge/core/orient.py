@@ -36,11 +36,11 @@ LEVEL_PIXELS = 12_000_000  # a bigger photo is shrunk to this before it is turne
 MORE_SURE = 1.0  # a slanted page turned level must read more surely than as it is
 CLOSE_UP_BLOBS = 3  # a photo of this many blobs or fewer, none read as a digit, is a close-up ...
 CLOSE_UP_SURE = 0.9  # ... turned when one quarter turn reads every blob as a digit this surely
-READ_POORLY = 0.5  # a photo reads poorly when its sureness is under this per blob; it is
-MUCH_SURER = 2.0  # turned when a quarter turn reads this many times as
-TURNED_DIGITS = 3  # surely, and reads at least this many digits, from most of its blobs,
-TURNED_SURE = 0.6  # most of them surely (its sureness over its digits: 1s count as unsure),
-SPLITS = 2.0  # its blobs in rows: better than before, or this many times as many blobs
+READ_POORLY = 0.5  # under this sureness per blob a photo reads poorly: both turns are read,
+MUCH_SURER = 2.0  # and one is kept if it reads this many times as surely as the photo,
+TURNED_DIGITS = 3  # finds this many digits or more, from at least half of its blobs,
+TURNED_SURE = 0.6  # with this sureness per digit (1s count as unsure),
+SPLITS = 2.0  # and sets its blobs in rows: better than before, or this many times the blobs
 
 
 def rotate(frame: np.ndarray, degrees: int) -> np.ndarray:
