@@ -116,3 +116,24 @@ def test_mirrored_digits_are_only_3_6_9_and_drawn_backwards():
     assert len(drawn) == 20
     for crop in drawn:  # the stem now stands on the right
         assert crop[:, 14:].astype(float).sum() > 1.5 * crop[:, :14].astype(float).sum()
+
+
+def test_a_curved_x_is_one_mark_and_only_the_training_split_draws_it(monkeypatch):
+    """A formula's x written as two arcs back to back, ")(": as wide as it is long, turned any
+    way, never a narrow stroke (a 1). The held-out negatives stay as they were: their split
+    never draws it."""
+    rng = np.random.default_rng(2)
+    for _ in range(20):
+        canvas = np.zeros((100, 100), np.float32)
+        neg._curved_x(canvas, rng, np.array([50.0, 50.0]), rng.uniform(25, 42), 4, 1.0)
+        ys, xs = np.nonzero(canvas > 0.3)
+        assert ys.size and neg._narrow_stroke(canvas) is None
+        assert 0.4 < (np.ptp(xs) + 1) / (np.ptp(ys) + 1) < 2.5
+
+    calls = []
+    real = neg._curved_x
+    monkeypatch.setattr(neg, "_curved_x", lambda *a: calls.append(1) or real(*a))
+    neg.make_negatives(300, seed=3, split="test", kinds=("symbol",))
+    assert not calls
+    neg.make_negatives(300, seed=3, split="train", kinds=("symbol",))
+    assert calls

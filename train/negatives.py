@@ -140,15 +140,21 @@ def _stroke(canvas: np.ndarray, points, thickness: int) -> None:
 
 
 def symbol(rng: np.random.Generator, split: str, **_) -> np.ndarray | None:
-    """A hand-drawn + − × ÷ = . , / ( ): wobbly strokes of a random pen on a 100 px field."""
+    """A hand-drawn + − × ÷ = . , / ( ): wobbly strokes of a random pen on a 100 px field. The
+    training split also draws a formula's curved x, and crosses at any angle (a sheet of
+    crosses photographed sideways)."""
     canvas = np.zeros((100, 100), np.float32)
     t = int(rng.integers(3, 13))
     j = rng.uniform(0.5, 3.0)
-    kind = str(rng.choice(list("+-x:=.,/()")))
+    kind = str(rng.choice(list("+-x:=.,/()" + ("k" if split == "train" else ""))))
     c = 50 + rng.normal(0, 3, 2)
     r = rng.uniform(25, 42)
-    if kind in "+x":
+    if kind == "k":
+        _curved_x(canvas, rng, c, r, t, j)
+    elif kind in "+x":
         a0 = rng.uniform(-0.2, 0.2) + (np.pi / 4 if kind == "x" else 0)
+        if split == "train" and rng.random() < 0.5:
+            a0 = rng.uniform(0, np.pi)
         for a in (a0, a0 + np.pi / 2 + rng.uniform(-0.2, 0.2)):
             d = np.array([np.cos(a), np.sin(a)]) * r
             _stroke(canvas, _jitter(np.linspace(c - d, c + d, 6), rng, j), t)
@@ -184,6 +190,21 @@ def symbol(rng: np.random.Generator, split: str, **_) -> np.ndarray | None:
     if alpha is None or _one_upright_stroke(alpha):
         return None
     return _read_mark(alpha, rng, small=kind in SMALL)
+
+
+def _curved_x(canvas: np.ndarray, rng: np.random.Generator, c: np.ndarray, r: float, t: int,
+              j: float) -> None:
+    """A handwritten x as a formula's is often written: two arcs back to back, ")(", touching
+    or crossing in the middle, turned any way."""
+    a = rng.uniform(0, np.pi)
+    along, across = np.array([np.cos(a), np.sin(a)]), np.array([-np.sin(a), np.cos(a)])
+    s = np.linspace(-1, 1, 9)[:, None]
+    bulge = rng.uniform(0.5, 0.9) * r
+    overlap = rng.uniform(-0.1, 0.15) * r
+    for side in (-1, 1):
+        offset = side * (bulge * (1 - s**2) - bulge - overlap)
+        pts = c + s * r * along + offset * across
+        _stroke(canvas, _jitter(pts, rng, j), t)
 
 
 def _warp(alpha: np.ndarray, rng: np.random.Generator, angle: float, shear: float) -> np.ndarray:
