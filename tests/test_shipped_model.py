@@ -61,9 +61,7 @@ def test_every_variant_meets_the_not_a_digit_gate(variant):
 def test_shipped_int8_is_calibrated():
     int8 = CARD.variants["int8"]
     assert int8.ece_camera <= 0.02  # on digits, the aim is met
-    # on the held-out negatives the aim is 2 % too; since they hold mirrored digits (a written d, an
-    # epsilon), the shipped file and the one before it both measure 2.05-2.06 %
-    assert int8.ece_negatives <= 0.021
+    assert int8.ece_negatives <= 0.02  # on the held-out negatives, too
     assert CARD.temperature is not None and CARD.fonts
 
 
