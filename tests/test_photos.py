@@ -309,6 +309,26 @@ def test_a_real_sticky_note_stored_sideways_is_turned_back(reader):
         assert turn == back and [n.text for n in result.numbers] == ["1247673", "8952481"]
 
 
+def test_a_turn_that_joins_a_page_into_fewer_blobs_is_not_taken():
+    """A photo of a printed book page, upright, read poorly (243 blobs, 19 "digits"); turned a
+    quarter, its words joined into 108 tall blobs and 64 of them read as digits, surely enough
+    and in rows, so the page was turned and read 64 false digits. Stacked rows of digits come
+    apart when turned; a turn that finds fewer blobs is print, and is not taken."""
+    from digits.edge.core.orient import _set_in_rows
+    from digits.edge.core.reader import FrameResult
+
+    def frame(boxes):
+        return FrameResult(800, 600, (), (), blob_boxes=tuple(boxes))
+
+    letters = [(20 + 30 * i, 40 + 40 * row, 20, 24) for row in range(14) for i in range(14)]
+    words = [(20 + 60 * i, 40 + 80 * row, 30, 60) for row in range(6) for i in range(10)]
+    stacked = [(100 + 150 * i, 50, 40, 300) for i in range(4)]  # four rows on their side
+    few = [(20 + 30 * i, 40 + 40 * row, 20, 24) for row in range(5) for i in range(5)]
+    assert _set_in_rows(frame(few), frame(words))  # more blobs, better rows: turned
+    assert not _set_in_rows(frame(letters), frame(words))  # fewer blobs when turned: print
+    assert _set_in_rows(frame(stacked), frame(words))  # stacked rows come apart
+
+
 def test_a_page_of_print_is_read_with_its_lines_level(reader):
     """A small photo of printed text, JPEG-compressed hard: its letters and words lie wide,
     as a turned page's digits do, but its lines are rows. Turned a quarter, the model read

@@ -112,11 +112,13 @@ def _doubtful(first: FrameResult) -> bool:
 
 def _set_in_rows(first: FrameResult, turned: FrameResult) -> bool:
     """The turn sets the blobs in rows, better than they were (a grid of crosses is in rows
-    and columns alike: turned, the crosses read as digits), or splits stacked rows into many
-    more blobs."""
+    and columns alike: turned, the crosses read as digits) or split into many more blobs, and
+    finds no fewer blobs: stacked rows come apart when turned, where a page of print, turned,
+    joins its letters into fewer, taller words that read as digits."""
+    before, after = len(first.blob_boxes), len(turned.blob_boxes)
     rows = rows_over_columns(list(turned.blob_boxes))
-    return rows >= 1.0 and (rows > rows_over_columns(list(first.blob_boxes))
-                            or len(turned.blob_boxes) >= SPLITS * len(first.blob_boxes))
+    return after >= before and rows >= 1.0 and (
+        rows > rows_over_columns(list(first.blob_boxes)) or after >= SPLITS * before)
 
 
 def _close_up_turned(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, np.ndarray] | None:
