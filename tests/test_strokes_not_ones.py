@@ -90,3 +90,18 @@ def test_a_page_of_streaky_print_whose_strokes_read_as_1s_is_a_page_of_words():
     page_of_ones = [read((40 * i, 100, 6, 24)) for i in range(24)]  # 34 px apart: no word
     lone = [(40 * i, 300, 14, 24) for i in range(20)]  # other blobs, on another line
     assert without_words(page_of_ones, [d.box for d in page_of_ones] + lone) == page_of_ones
+
+
+def test_a_page_of_bold_print_whose_words_are_cut_into_digits_is_a_page_of_words():
+    """Bold, blurred print: each word is one blob, and the reader cuts it into parts that read
+    as digits (an o as 0, an s as 5), two or three per word. Counted one by one they were more
+    than half as many as the blobs, so 130 of them were kept on a synthetic page; counted by
+    the blobs read whole as digits (none), it is a page of words and they go."""
+    from digits.edge.core.doubts import without_words
+
+    words = [(100 * i, 100 * row, 80, 24) for row in range(3) for i in range(10)]
+    cut = [read((x + 6 + 30 * k, y, 18, 24), label=(0, 5)[k]) for x, y, _, _ in words for k in range(2)]
+    assert without_words(cut, words) == []
+    # a page of digits, each its own blob, with a few words among them: the digits stay
+    digits = [read((40 * i, 400, 20, 24), label=3) for i in range(24)]
+    assert without_words(digits, [d.box for d in digits] + words[:6]) == digits

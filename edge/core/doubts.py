@@ -93,11 +93,14 @@ def without_words(digits: list[DigitRead], blobs: list[Box]) -> list[DigitRead]:
     """On a page of print or words (many blobs, most of them no digit), digits in a word with
     a blob that is no digit are its letters (l, o, S, g): a word is what lies side by side on
     a line, each at most WORD_GAP of the taller height from the next."""
-    read = sum(ONE_COUNTS if d.label == 1 else 1.0 for d in digits)
-    if len(blobs) < WORDS_BLOBS or read >= WORDS_SHARE * len(blobs):
+    if len(blobs) < WORDS_BLOBS:
         return digits
     letters = [b for b in blobs  # blobs not (wholly) read as digits
                if sum(d.box[2] for d in digits if _overlap(b, d.box)) < LETTER_LEFT * b[2]]
+    read = sum(ONE_COUNTS if d.label == 1 else 1.0 for d in digits)
+    # digits that are cut from words count once per word: the blobs read whole count too
+    if min(read, len(blobs) - len(letters)) >= WORDS_SHARE * len(blobs):
+        return digits
     boxes = [d.box for d in digits] + letters
     words = Groups(len(boxes))  # boxes joined by "beside"
     find = words.find
