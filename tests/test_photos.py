@@ -218,6 +218,18 @@ def test_the_committed_manifest_lists_existing_photos_with_their_truth():
     assert all(not p.numbers for p in photos if not p.has_digits)
 
 
+def test_the_check_set_is_apart_from_the_development_set():
+    """The check set's photos come from repositories the development set never used, and none
+    is committed (they are fetched, checked by SHA-256)."""
+    _, photos = load_manifest(ROOT / "scenes" / "real_check")
+    _, development = load_manifest(ROOT / "scenes" / "real")
+    assert not {p.repo for p in photos} & {p.repo for p in development}
+    assert not {p.cache_name for p in photos} & {p.cache_name for p in development}
+    assert len({p.repo for p in photos if p.has_digits}) >= 5 and sum(not p.has_digits for p in photos) >= 10
+    assert not any(p.committed for p in photos) and all(len(p.sha256) == 64 for p in photos)
+    assert all(p.numbers for p in photos if p.has_digits)
+
+
 def test_a_broken_manifest_is_one_clear_error(tmp_path):
     bad = tmp_path / "manifest.json"
     bad.write_text("{not json")
