@@ -127,3 +127,14 @@ def test_upright_rules_stop_only_the_regular_spacing_join():
     walls = [(20 + 25 + 19 + k * 65, 60, 2, 120) for k in range(3)]
     assert group(cells) == [[0, 1, 2, 3]]
     assert group(cells, rules=walls) == [[0], [1], [2], [3]]
+
+
+def test_a_practice_row_of_one_digit_is_that_many_digits():
+    from digits.edge.core.numbers import practice_apart
+
+    boxes = row(50, 100, 40, [25] * 6, gap=10)  # close enough to be one number
+    numbers = group(boxes)
+    assert numbers == [[0, 1, 2, 3, 4, 5]]
+    assert practice_apart(numbers, [0] * 6) == [[0], [1], [2], [3], [4], [5]]  # 0 0 0 0 0 0
+    assert practice_apart(numbers, [1, 0, 0, 0, 0, 0]) == numbers  # 100000 stays a number
+    assert practice_apart([[0, 1, 2]], [7, 7, 7]) == [[0, 1, 2]]  # 777: too short to tell

@@ -38,6 +38,7 @@ MAX_GAP = 0.65  # largest horizontal gap, as a fraction of the taller digit's he
 MAX_OVERLAP = 0.5  # digits may overlap sideways by this fraction of the narrower's width
 WIDE_GAP = 1.6  # a line spaced regularly is one number while its gaps stay under this many heights
 REGULAR = 1.6  # ... and its widest gap is at most this times its median gap
+PRACTICE = 4  # a "number" of this many digits or more, every one the same, is a practice row
 MARK_SIZE = 0.25  # a mark parts two digits when it is at least this big (of the shorter's height)
 
 
@@ -111,6 +112,19 @@ def group(boxes: Sequence[Box], marks: Sequence[Box] = (), rules: Sequence[Box] 
 
     numbers = reading_order([union(boxes[i] for i in chain) for chain in numbers], numbers)
     return join_regular(boxes, numbers, np.concatenate([stops, np.asarray(rules, np.float64).reshape(-1, 4)]))
+
+
+def practice_apart(numbers: list[list[int]], labels: Sequence[int]) -> list[list[int]]:
+    """A row of one digit written over and over (a practice page: 0 0 0 0 0), close enough to
+    pass for a number, is that many digits: no one writes a number of four or more digits
+    that are all the same as often as a practice row."""
+    out: list[list[int]] = []
+    for number in numbers:
+        if len(number) >= PRACTICE and len({labels[i] for i in number}) == 1:
+            out.extend([i] for i in number)
+        else:
+            out.append(number)
+    return out
 
 
 def join_regular(boxes: Sequence[Box], numbers: list[list[int]],

@@ -132,6 +132,7 @@ class Reader:
         digits = doubts.judge(self._classify(seg), frame, [b.box for b in seg.blobs], seg.polarity == "dark")
         classified = time.perf_counter()
         groups = numbering.group([d.box for d in digits], _marks(seg, digits), seg.rules)
+        groups = numbering.practice_apart(groups, [d.label for d in digits])
         number_reads = tuple(
             NumberRead(numbering.union(digits[i].box for i in g),
                        "".join(str(digits[i].label) for i in g),
