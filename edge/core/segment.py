@@ -26,6 +26,8 @@ Stages, each a function that can be tested alone:
                       (side-by-side pieces whose union is still one digit's shape)
     plausible         rejects what cannot be a digit: too small, too big, too flat, solid; then
                       a rule's leftovers (a cell's wall) and boxes drawn round the writing
+    print_lines       (printed.py) lines of print too small for digits: a blob standing in one
+                      is a letter (b, g, h, S) that stands out of them
     split_points      (crops.py) where a blob wider than a digit is cut into touching digits
     full_res_blob     (crops.py) the blob's tight ink box in the input frame's pixels and its ink crop,
                       strokes normalised like MNIST's (thicken: fine pens widened)
@@ -53,6 +55,7 @@ from digits.edge.core.ink import ink_map
 from digits.edge.core.lines import remove_lines
 from digits.edge.core.page import find_page, paint_outside
 from digits.edge.core.pieces import find_pieces, group_box, is_frame, join_pieces, unbridge
+from digits.edge.core.printed import in_print, print_lines
 from digits.edge.core.tuning import DEFAULT, SegmentConfig
 from digits.edge.errors import ImageError
 
@@ -371,11 +374,15 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
     joined = join_pieces(pieces, min_h, config, text_px, ruled=rules is not None)
     groups = sorted(((group_box(g), g) for g in joined), key=lambda bg: bg[0][0])
     rules_up, marks = upright_rules(uprights, text_px)
+    lines = print_lines(cc[2], min_h)  # lines of small print, whose tall letters are no digits
     for box, group in groups:
         area = sum(p.area for p in group)
         if not plausible(box, area, min_h, max_h, w, config, h):
             marks.append(box)
             continue
+        if lines and in_print(box, lines):
+            marks.append(box)
+            continue  # a letter standing out of a line of small print
         if text_px and box[3] > config.largest_owner * text_px and box[2] < config.rule_width * box[3]:
             marks.append(box)
             continue  # a thin upright far taller than the writing: what is left of a rule, no "1"
