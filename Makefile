@@ -14,7 +14,7 @@ help:
 	@echo "make ship           copy artifacts/models (all variants + card) into edge/models"
 	@echo "make clean          remove artifacts/ and reports/ (keeps .venv and the data cache)"
 	@echo "make pi-check       prove the Pi install: aarch64 wheels, then digits read under arm64 emulation"
-	@echo "make real           score the reader on the real photos (fetches the uncommitted ones once)"
+	@echo "make real           score the reader on the real photos and the check set (fetches the uncommitted ones once)"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -101,6 +101,7 @@ scenes: $(STAMP)
 .PHONY: real
 real: $(STAMP)
 	$(DIGITS) scenes --real scenes/real --fetch-real
+	$(DIGITS) scenes --real scenes/real_check --fetch-real
 
 samples: $(STAMP)
 	$(BIN)/python -m digits.scenes.samples
