@@ -9,6 +9,8 @@ handwritten number is a line too, but of blobs (its digits), not of pieces too s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from digits.edge.core.blob import Box
@@ -20,8 +22,14 @@ SAME_LINE = 0.5  # pieces on one line share this share of their height
 TALLEST = 2.5  # a blob up to this many times the line's letter height can be one of its letters
 
 
-def print_lines(stats: np.ndarray, min_h: float) -> list[tuple[Box, float]]:
-    """(box, letter height) of each line of small print, from connected-component stats
+@dataclass(frozen=True)
+class PrintLine:
+    box: Box  # the line's extent, working pixels
+    letter: float  # its small letters' typical height
+
+
+def print_lines(stats: np.ndarray, min_h: float) -> list[PrintLine]:
+    """Each line of small print, from connected-component stats
     (OpenCV's x, y, w, h, area rows; row 0 is the background). A line is a chain of pieces
     side by side, most of them too small for a digit: the letters that stand out (b, h, g)
     are links of the chain too."""
@@ -40,14 +48,15 @@ def print_lines(stats: np.ndarray, min_h: float) -> list[tuple[Box, float]]:
     near = {b: np.array(sorted(by_band.get(b - 1, []) + by_band.get(b, []) + by_band.get(b + 1, []),
                                key=lambda i: x[i]))
             for b in by_band}
-    lines: list[tuple[Box, float]] = []
+    lines: list[PrintLine] = []
     used = np.zeros(len(x), bool)
     for start in links[np.argsort(x[links], kind="stable")]:
         if used[start] or not small[start]:
             continue
         chain, right, height, centre = [start], x[start] + w[start], h[start], cy[start]
-        for j in near[int(band[start])]:  # sorted by left edge: the chain grows to the right
-            if x[j] < x[start] or j == start:
+        row = near[int(band[start])]  # sorted by left edge: the chain grows to the right
+        for j in row[np.searchsorted(x[row], x[start]):]:
+            if j == start:
                 continue
             if x[j] > right + GAP * height:
                 break
@@ -61,14 +70,15 @@ def print_lines(stats: np.ndarray, min_h: float) -> list[tuple[Box, float]]:
             used[c] = True
             x0, y0 = x[c].min(), y[c].min()
             box = (int(x0), int(y0), int(right - x0), int((y[c] + h[c]).max() - y0))
-            lines.append((box, float(np.median(h[c][small[c]]))))
+            lines.append(PrintLine(box, float(np.median(h[c][small[c]]))))
     return lines
 
 
-def in_print(box: Box, lines: list[tuple[Box, float]]) -> bool:
+def in_print(box: Box, lines: list[PrintLine]) -> bool:
     """Whether a blob stands in a line of print, letter-sized for it."""
     bx, by, bw, bh = box
-    for (lx, ly, lw, lh), letter in lines:
+    for line in lines:
+        (lx, ly, lw, lh), letter = line.box, line.letter
         if bh > TALLEST * letter:
             continue
         overlap = min(by + bh, ly + lh) - max(by, ly)
