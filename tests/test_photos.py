@@ -128,6 +128,20 @@ def test_light_falling_off_across_a_page_is_no_desk(glyphs):
     assert find_page(cv2.cvtColor(bgr(page), cv2.COLOR_BGR2GRAY)) is None
 
 
+def test_a_number_in_a_box_drawn_round_it_is_read_at_any_size(reader, glyphs):
+    """A sum written in a box drawn round it with a thick pen. In a bigger frame the box is
+    too full of its own ink to pass for a frame, it set the writing's height, and it took
+    the digits into one blob: the number was lost at 1280x960 and 1600x1200. An outline empty
+    in its middle that holds two pieces or more is a drawn box, whatever its pen."""
+    for width, height, digit, pen in ((960, 686, 30, 3), (1280, 960, 36, 3), (1600, 1200, 40, 4)):
+        page = np.full((height, width), 215, np.float32)
+        x0, y0 = width // 2 - 130, height // 2 - 40
+        cv2.rectangle(page, (x0, y0), (x0 + 260, y0 + 80), 60, pen)
+        for k, d in enumerate((5, 3, 2)):
+            write_tight(page, glyphs[d], x0 + 40 + 70 * k, y0 + 40 - digit // 2, digit)
+        assert [d.label for d in reader.read(bgr(page)).digits] == [5, 3, 2], (width, height)
+
+
 def test_a_digit_filling_the_frame_is_read(reader, glyphs):
     """A close-up: one marker digit nearly as tall as the frame, its bar not taken for a rule."""
     for digit in (7, 3):

@@ -19,6 +19,8 @@ Stages, each a function that can be tested alone:
                       strokes that crossed them re-joined; on a page with lines, shorter runs too
                       (what is left of tilted or bent ones)
     find_pieces       (pieces.py) connected components, specks dropped, their number bounded
+    drawn_boxes       outlines empty in their middle that hold writing: boxes drawn round it,
+                      set aside before anything is joined or measured
     unbridge          (pieces.py) two digits joined only through a removed rule (a table's rows),
                       apart again
     join_pieces       pieces stacked in one column (a 5's hat, a broken stroke) become one blob;
@@ -61,6 +63,7 @@ from digits.edge.errors import ImageError
 
 HOLLOW = 0.03  # ink on less than this share of its box: an outline drawn round something, no digit
 SLENDER_LINE = 16  # a found line is at least this many times longer than it is thick
+EMPTY = 0.02  # an outline with at most this share of its own ink in its middle half is a drawn box
 RUN_FILL = 0.3  # a piece far wider than a digit with at least this share of its box inked is a run
 ROWS_REJOINED = 1.2  # writing taller than this many rule pitches is rows re-joined across the rules
 WALL_PITCH = 1.8  # upright rules this many writing heights apart or more wall off a table's cells
@@ -297,6 +300,28 @@ def writing_piece(pieces: list, min_px: float):
     return sized[int(np.searchsorted(areas, areas[-1] / 2))]
 
 
+def drawn_boxes(pieces: list, labels: np.ndarray) -> np.ndarray:
+    """Which pieces are boxes drawn round writing: each holds two or more others (at least a
+    fifth of its height) inside its box, and none of its own ink in its middle half (a table's
+    grid crosses its middle; a 0 or an 8 holds no pieces). A small box drawn with a thick pen
+    is too full for `is_frame`, and took the digits it holds into one blob."""
+    if len(pieces) < 3:
+        return np.zeros(len(pieces), bool)
+    b = np.array([p.box for p in pieces], np.int64)
+    x, y, w, h = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
+    inside = ((x[None, :] >= x[:, None]) & (y[None, :] >= y[:, None])
+              & (x[None, :] + w[None, :] <= x[:, None] + w[:, None])
+              & (y[None, :] + h[None, :] <= y[:, None] + h[:, None])
+              & (5 * h[None, :] >= h[:, None]))
+    np.fill_diagonal(inside, False)
+    holding = inside.sum(axis=1) >= 2
+    for i in np.flatnonzero(holding):
+        bx, by, bw, bh = pieces[i].box
+        middle = labels[by + bh // 4 : by + bh - bh // 4, bx + bw // 4 : bx + bw - bw // 4]
+        holding[i] = middle.size > 0 and np.count_nonzero(middle == pieces[i].label) <= EMPTY * middle.size
+    return holding
+
+
 def _run_together(piece) -> bool:
     """A row of glyphs run together (print blurred or in dim light, a cramped note's digits
     touching): far wider than any digit, and as full of ink as writing is (a table's grid, as
@@ -352,6 +377,9 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
 
     pieces, labels = find_pieces(cc, strong, max(2, int(min_h / 3)), config.max_pieces)
     blobs: list[Blob] = []
+    boxed = drawn_boxes(pieces, labels)
+    drawn = [p.box for p, b in zip(pieces, boxed) if b]
+    pieces = [p for p, b in zip(pieces, boxed) if not b]
     writing = writing_piece(pieces, config.min_px)
     text_px = float(writing.box[3]) if writing is not None else 0.0  # as `text_height` measures it
     if strict is not None:  # digits of two rows joined through the rule between them: apart again
@@ -374,6 +402,7 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
     joined = join_pieces(pieces, min_h, config, text_px, ruled=rules is not None)
     groups = sorted(((group_box(g), g) for g in joined), key=lambda bg: bg[0][0])
     rules_up, marks = upright_rules(uprights, text_px)
+    marks.extend(drawn)  # a box drawn round a number parts it from what is outside
     lines = print_lines(cc[2], min_h)  # lines of small print, whose tall letters are no digits
     for box, group in groups:
         area = sum(p.area for p in group)
