@@ -11,6 +11,9 @@ Each variation is a pure function of the photo (noise is seeded), so a score is 
     blur             out of focus: Gaussian blur of 1.5 px per 1000 px of the longer side
     noise            sensor noise: Gaussian, 10 grey levels
     jpeg             saved again as a JPEG of quality 30
+    far              taken from further away: the photo at the same scale in the middle of a
+                     frame twice as wide and tall, its edges carried on to the frame's with
+                     grain like its own (seeded), so the writing is a smaller part of the frame
 """
 
 from __future__ import annotations
@@ -56,6 +59,19 @@ def _jpeg(image: np.ndarray) -> np.ndarray:
     return cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
 
 
+def _far(image: np.ndarray) -> np.ndarray:
+    h, w = image.shape[:2]
+    top, left = h // 2, w // 2
+    framed = cv2.copyMakeBorder(image, top, h - top, left, w - left, cv2.BORDER_REPLICATE).astype(np.float32)
+    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    grain = float(np.clip(np.std(cv2.Laplacian(grey.astype(np.float32), cv2.CV_32F)) / 8.0, 1.0, 6.0))
+    margin = np.ones(framed.shape[:2], bool)
+    margin[top : top + h, left : left + w] = False
+    rng = np.random.default_rng(0)
+    framed[margin] += rng.normal(0.0, grain, framed[margin].shape).astype(np.float32)
+    return np.clip(framed, 0, 255).astype(np.uint8)
+
+
 # each takes the photo as stored and its clockwise turn to upright (the manifest's `rotation`)
 VARIATIONS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "turn90": lambda image, upright: _turn(image, upright + 90),
@@ -68,6 +84,7 @@ VARIATIONS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "blur": lambda image, _: _blur(image),
     "noise": lambda image, _: _noise(image),
     "jpeg": lambda image, _: _jpeg(image),
+    "far": lambda image, _: _far(image),
 }
 
 

@@ -38,6 +38,9 @@ def test_sizes_light_and_damage(photo):
     assert vary(photo, "blur")[300, 201, 0] > photo[300, 201, 0] + 20  # the bar's ink spreads and fades
     assert np.array_equal(vary(photo, "noise"), vary(photo, "noise"))  # seeded: repeatable
     assert not np.array_equal(vary(photo, "noise"), photo)
+    far = vary(photo, "far")  # the photo unchanged in the middle of a frame twice its size
+    assert far.shape == (1200, 1600, 3) and np.array_equal(far[300:900, 400:1200], photo)
+    assert np.array_equal(far, vary(photo, "far"))
     for name in VARIATIONS:
         assert vary(photo, name).dtype == np.uint8
 
