@@ -61,8 +61,17 @@ def sureness(result: FrameResult) -> float:
 def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, np.ndarray]:
     """(result, the clockwise turn used, the frame as read) for a still photo."""
     first = reader.read(frame)
+    quarter_turns: list[tuple[FrameResult, int, np.ndarray]] = []
+
+    def turns() -> list[tuple[FrameResult, int, np.ndarray]]:  # both quarter turns, read once
+        if not quarter_turns:
+            for degrees in (90, 270):
+                turned = rotate(frame, degrees)
+                quarter_turns.append((reader.read(turned), degrees, turned))
+        return quarter_turns
+
     if not first.digits and 0 < len(first.blob_boxes) <= CLOSE_UP_BLOBS:
-        turned = _close_up_turned(reader, frame)
+        turned = _close_up_turned(turns())
         if turned is not None:
             return turned
     # many blobs set out in columns, few of them digits: the lines of a page on its side (a
@@ -74,12 +83,10 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
     doubtful = _doubtful(first)
     if not first.sideways and not in_columns and not doubtful:
         return _straightened(reader, frame, first)
-    turns = [(reader.read(turned), degrees, turned)
-             for degrees, turned in ((d, rotate(frame, d)) for d in (90, 270))]
-    best = max(turns, key=lambda t: sureness(t[0]))
+    best = max(turns(), key=lambda t: sureness(t[0]))
     sure = sureness(best[0])
     if in_columns:
-        level = [t for t in turns if not t[0].sideways]  # the page's lines turned level
+        level = [t for t in turns() if not t[0].sideways]  # the page's lines turned level
         pages = [t for t in level if len(t[0].digits) >= UPRIGHT_SHARE * len(t[0].blob_boxes)]
         if pages:  # a page of digits: the turn that reads them most surely (not upside down)
             return max(pages, key=lambda t: sureness(t[0]))
@@ -121,17 +128,14 @@ def _set_in_rows(first: FrameResult, turned: FrameResult) -> bool:
         rows > rows_over_columns(list(first.blob_boxes)) or after >= SPLITS * before)
 
 
-def _close_up_turned(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, np.ndarray] | None:
-    """A close-up of a digit or two, read as nothing, turned the one quarter that reads every
+def _close_up_turned(turns: list[tuple[FrameResult, int, np.ndarray]]
+                     ) -> tuple[FrameResult, int, np.ndarray] | None:
+    """Of a close-up of a digit or two, read as nothing, the one quarter turn that reads every
     blob as a sure digit (a lying 4 reads as nothing; stood up the other way it is upside
     down). None when neither turn or both do so (a 0 or an 8 reads either way)."""
-    found = []
-    for degrees in (90, 270):
-        turned = rotate(frame, degrees)
-        result = reader.read(turned)
-        if (result.digits and len(result.digits) == len(result.blob_boxes)
-                and all(d.confidence >= CLOSE_UP_SURE and d.label != 1 for d in result.digits)):
-            found.append((result, degrees, turned))
+    found = [(result, degrees, turned) for result, degrees, turned in turns
+             if result.digits and len(result.digits) == len(result.blob_boxes)
+             and all(d.confidence >= CLOSE_UP_SURE and d.label != 1 for d in result.digits)]
     return found[0] if len(found) == 1 else None
 
 
