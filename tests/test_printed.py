@@ -26,6 +26,20 @@ def test_a_tall_letter_in_a_line_of_small_print_is_in_print():
     assert not in_print((150, 150, 40, 90), lines)  # far taller than the print
 
 
+def test_letters_run_together_count_by_their_width():
+    """At a photo's working size a printed word's letters touch: "[snon.tu]" is a bracket, four
+    pieces for seven letters, and a bracket. The brackets are tall enough for digits (1s)."""
+    min_h = 18.0
+    left, right = (604, 595, 6, 20), (672, 597, 5, 20)
+    word = [(610, 600, 8, 11), (618, 600, 10, 11), (628, 600, 21, 12), (655, 599, 16, 14)]
+    lines = print_lines(stats([left] + word + [right]), min_h)
+    assert len(lines) == 1
+    assert in_print(left, lines) and in_print(right, lines)
+    # the same four pieces, each one letter wide, are too few for a line
+    narrow = [(610 + 12 * i, 600, 8, 11) for i in range(4)]
+    assert print_lines(stats([left] + narrow + [right]), min_h) == []
+
+
 def test_a_handwritten_number_is_no_line_of_print():
     min_h = 20.0
     digits = [(100 + 30 * i, 200, 20, 40) for i in range(8)]  # each tall enough: blobs

@@ -15,10 +15,11 @@ import numpy as np
 
 from digits.edge.core.blob import Box
 
-LETTERS = 6  # a line of print holds at least this many small pieces in a chain ...
+LETTERS = 6  # a line of print holds at least this many small letters in a chain ...
 GAP = 1.2  # ... each at most this many letter heights from the next
 SMALLEST = 0.3  # a letter is at least this share of the smallest digit's height (no speck) ...
 SAME_LINE = 0.5  # pieces on one line share this share of their height
+LETTER_WIDTH = 0.7  # a small piece this many times its height wide per letter
 TALLEST = 2.5  # a blob up to this many times the line's letter height can be one of its letters
 
 
@@ -32,12 +33,14 @@ def print_lines(stats: np.ndarray, min_h: float) -> list[PrintLine]:
     """Each line of small print, from connected-component stats
     (OpenCV's x, y, w, h, area rows; row 0 is the background). A line is a chain of pieces
     side by side, most of them too small for a digit: the letters that stand out (b, h, g)
-    are links of the chain too."""
+    are links of the chain too. Letters that touch at the working size count by their width."""
     if len(stats) <= LETTERS:
         return []
     x, y, w, h = (stats[1:, i].astype(np.float64) for i in range(4))
     small = (h >= max(2.0, SMALLEST * min_h)) & (h < min_h) & (w < 3 * min_h)
-    if int(small.sum()) < LETTERS:
+    # letters run together at this size count by their width (an "on" is two)
+    count = np.maximum(1.0, np.round(w / (LETTER_WIDTH * np.maximum(h, 1.0))))
+    if count[small].sum() < LETTERS:
         return []
     links = np.flatnonzero((h >= max(2.0, SMALLEST * min_h)) & (w < 3 * min_h))
     cy = y + h / 2
@@ -65,8 +68,8 @@ def print_lines(stats: np.ndarray, min_h: float) -> list[PrintLine]:
                 chain.append(j)
                 right = max(right, x[j] + w[j])
         c = np.array(chain)
-        letters = int(small[c].sum())
-        if letters >= LETTERS and letters >= 0.5 * len(c):
+        letters = count[c][small[c]].sum()
+        if letters >= LETTERS and small[c].sum() >= 0.5 * len(c):
             used[c] = True
             x0, y0 = x[c].min(), y[c].min()
             box = (int(x0), int(y0), int(right - x0), int((y[c] + h[c]).max() - y0))
