@@ -12,8 +12,9 @@ Each variation is a pure function of the photo (noise is seeded), so a score is 
     noise            sensor noise: Gaussian, 10 grey levels
     jpeg             saved again as a JPEG of quality 30
     far              taken from further away: the photo at the same scale in the middle of a
-                     frame twice as wide and tall, its edges carried on to the frame's with
-                     grain like its own (seeded), so the writing is a smaller part of the frame
+                     frame twice as wide and tall, lying on a plain desk (its own colour half
+                     as bright, the light varying slowly across it, grain like its own; seeded),
+                     so the writing is a smaller part of the frame
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+DESK_SHADE = 0.5  # the desk's brightness, of the photo's own (its median colour) ...
+DESK_VARY = 0.2  # ... give or take this share, varying slowly across it
 TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 
 
@@ -62,14 +65,20 @@ def _jpeg(image: np.ndarray) -> np.ndarray:
 def _far(image: np.ndarray) -> np.ndarray:
     h, w = image.shape[:2]
     top, left = h // 2, w // 2
-    framed = cv2.copyMakeBorder(image, top, h - top, left, w - left, cv2.BORDER_REPLICATE).astype(np.float32)
+    rng = np.random.default_rng(0)
+    # the surround is a plain desk: the photo's own colour half as bright, its light varying
+    # slowly across it (a smooth random field), with grain like the photo's own
+    colour = np.median(image.reshape(-1, image.shape[2] if image.ndim == 3 else 1), axis=0)
+    light = cv2.resize(rng.uniform(1.0 - DESK_VARY, 1.0 + DESK_VARY, (4, 4)).astype(np.float32),
+                       (2 * w, 2 * h), interpolation=cv2.INTER_CUBIC)
+    desk = np.broadcast_to(colour * DESK_SHADE, (2 * h, 2 * w, colour.size)).astype(np.float32)
+    desk = desk * light[..., None]
     grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     grain = float(np.clip(np.std(cv2.Laplacian(grey.astype(np.float32), cv2.CV_32F)) / 8.0, 1.0, 6.0))
-    margin = np.ones(framed.shape[:2], bool)
-    margin[top : top + h, left : left + w] = False
-    rng = np.random.default_rng(0)
-    framed[margin] += rng.normal(0.0, grain, framed[margin].shape).astype(np.float32)
-    return np.clip(framed, 0, 255).astype(np.uint8)
+    desk += rng.normal(0.0, grain, desk.shape).astype(np.float32)
+    out = np.clip(desk, 0, 255).astype(np.uint8).reshape((2 * h, 2 * w) + image.shape[2:])
+    out[top : top + h, left : left + w] = image
+    return out
 
 
 # each takes the photo as stored and its clockwise turn to upright (the manifest's `rotation`)

@@ -41,6 +41,10 @@ def test_sizes_light_and_damage(photo):
     far = vary(photo, "far")  # the photo unchanged in the middle of a frame twice its size
     assert far.shape == (1200, 1600, 3) and np.array_equal(far[300:900, 400:1200], photo)
     assert np.array_equal(far, vary(photo, "far"))
+    desk = far[:300].astype(np.float32)  # above the photo: a plain desk, darker than the paper
+    assert desk.mean() < 0.7 * np.median(photo) and desk.std() < 30
+    grey = vary(photo[..., 0], "far")  # a grey photo gets a grey desk
+    assert grey.shape == (1200, 1600) and np.array_equal(grey[300:900, 400:1200], photo[..., 0])
     for name in VARIATIONS:
         assert vary(photo, name).dtype == np.uint8
 
