@@ -62,6 +62,27 @@ def test_a_faint_1_is_a_smear_and_a_dark_one_is_written():
     assert without_faint_ones([faint_seven], frame) == [faint_seven]
 
 
+def test_grey_print_beside_dark_writing_is_dropped_but_a_dim_page_is_kept():
+    """A scanner app's grey watermark under a page of pen digits reads as digits (1 3 7 7 5);
+    they are far paler than the writing. In dim light every digit is pale alike, and all stay."""
+    from digits.edge.core.doubts import without_pale_print
+
+    frame = np.full((200, 400, 3), 230, np.uint8)
+    pen = [read((20 + 40 * i, 20, 14, 30), label=i + 2) for i in range(6)]
+    grey = [read((20 + 30 * i, 140, 10, 20), label=7) for i in range(3)]
+    for d in pen:
+        x, y, w, h = d.box
+        frame[y : y + h, x + 5 : x + 9] = 40  # a pen's stroke: dark
+    for d in grey:
+        x, y, w, h = d.box
+        frame[y : y + h, x + 4 : x + 7] = 175  # a watermark's letter: a quarter as dark
+    assert without_pale_print(pen + grey, frame) == pen
+    dim = frame.copy()
+    dim[dim == 40] = 175  # every stroke as pale as the watermark
+    assert without_pale_print(pen + grey, dim) == pen + grey
+    assert without_pale_print(pen[:3] + grey[:1], frame) == pen[:3] + grey[:1]  # too few to judge
+
+
 def test_digits_in_a_word_on_a_page_of_words_are_letters_but_not_on_a_page_of_sums():
     from digits.edge.core.doubts import without_words
 

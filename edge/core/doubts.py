@@ -29,6 +29,8 @@ ONE_COUNTS = 0.5  # (a 1 counts this much: a page of print's l, i, t and its str
 WORD_GAP = 0.4  # blobs this close (of the taller's height) side by side on a line are a word,
 LETTER_LEFT = 0.8  # a blob whose digits fill less of its width than this holds a letter too
 FAINT_ONE = 0.25  # a 1 whose ink is fainter than this against the paper around it is dropped
+PALE = 0.35  # a digit whose ink is under this share as dark as the frame's digits' (their median) ...
+PALE_OTHERS = 5  # ... is dropped when there are at least this many digits to measure by
 
 
 def judge(digits: list[DigitRead], frame: np.ndarray, blobs: list[Box], dark_ink: bool) -> list[DigitRead]:
@@ -37,7 +39,7 @@ def judge(digits: list[DigitRead], frame: np.ndarray, blobs: list[Box], dark_ink
     h, w = frame.shape[:2]
     digits = without_tall_ones(inside_frame(digits, w, h))
     if dark_ink:
-        digits = without_faint_ones(digits, frame)
+        digits = without_pale_print(without_faint_ones(digits, frame), frame)
     return without_strays(without_words(digits, blobs), len(blobs))
 
 
@@ -65,6 +67,17 @@ def without_faint_ones(digits: list[DigitRead], frame: np.ndarray) -> list[Digit
     """Drop 1s whose ink is faint against the paper around them: a faint straight stroke is a
     shadow's edge or a smear of blurred print far oftener than a written 1."""
     return [d for d in digits if d.label != 1 or contrast(frame, d.box) >= FAINT_ONE]
+
+
+def without_pale_print(digits: list[DigitRead], frame: np.ndarray) -> list[DigitRead]:
+    """Drop digits whose ink is far paler than the rest of the frame's digits: grey print (a
+    scanner app's watermark, a form's labels) beside writing. One hand's digits are about as
+    dark as each other; in dim light all of them are pale together."""
+    if len(digits) < PALE_OTHERS:
+        return digits
+    dark = [contrast(frame, d.box) for d in digits]
+    limit = PALE * float(np.median(dark))
+    return [d for d, c in zip(digits, dark) if c >= limit]
 
 
 def contrast(frame: np.ndarray, box: Box) -> float:
