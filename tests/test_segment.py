@@ -392,3 +392,23 @@ def test_big_blobs_come_from_the_working_size_with_boxes_in_input_pixels():
     blob = full_res_blob(to_gray(page), (150, 50, 7, 50), own, paper, scale, True, 40, work_ink=ink)
     assert blob is not None and blob.crop.shape[0] < 60  # cut at the working size
     assert all(abs(a - b) <= 2 for a, b in zip(blob.box, (300, 100, 14, 100)))
+
+
+def _small_writing(text_rows: list[str], step: int) -> np.ndarray:
+    """A 2000x1500 page with rows of small glyphs 17 px tall: under 1.2 % of its height."""
+    page = np.full((2000, 1500, 3), 235, np.uint8)
+    for r, row in enumerate(text_rows):
+        for k, ch in enumerate(row):
+            cv2.putText(page, ch, (100 + step * k, 300 + 60 * r), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (30, 30, 30),
+                        2, cv2.LINE_AA)
+    return page
+
+
+def test_small_writing_is_read_at_the_closer_look_but_a_page_of_print_is_not():
+    """Digits smaller than the first look's smallest (1.2 % of the frame's height), as on a
+    dense page taken from a step back, are read by the closer look at small writing; a page
+    of letters as small (more pieces than writing has) is read as the first look would."""
+    digits = segment(_small_writing(["3141592"] * 6, 40))
+    assert len(digits.blobs) == 42 and all(15 <= b.box[3] <= 20 for b in digits.blobs)
+    print_page = segment(_small_writing(["bdhkltbdhkltbdhkltbdhkl"] * 24, 30))
+    assert len(print_page.blobs) == 0

@@ -4,6 +4,9 @@ The frame is searched at a small working size (320 px wide by default: digits 30
 in a 640x480 frame are still 15-50 px there, and every stage costs a quarter), then each
 kept blob is cut again from the full-resolution frame (small ones) or the working-size ink
 map (big ones, still over twice the model's 20 px), so the classifier sees enough pixels.
+Writing small at the working size (a whole page, a phone photo) is looked at again, closer,
+and there digits down to half the first look's smallest are read, unless what is seen is a
+page of print (more pieces or blobs than the segmenter keeps).
 
 Stages, each a function that can be tested alone:
 
@@ -47,6 +50,8 @@ A blob's `source` (cuts.CutSource) lets the reader cut it every way when it read
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
@@ -66,6 +71,7 @@ SLENDER_LINE = 16  # a found line is at least this many times longer than it is 
 EMPTY = 0.02  # an outline with at most this share of its own ink in its middle half is a drawn box
 RUN_FILL = 0.3  # a piece far wider than a digit with at least this share of its box inked is a run
 ROWS_REJOINED = 1.2  # writing taller than this many rule pitches is rows re-joined across the rules
+CLOSER_MIN = 0.5  # the closer look at small writing reads digits down to this share of min_height
 WALL_PITCH = 1.8  # upright rules this many writing heights apart or more wall off a table's cells
 # (closer ones, graph paper, only stop a line's regular spacing joining its numbers)
 
@@ -211,7 +217,13 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
         closest = pool_factor(full.shape[1], config.max_work_width)
         finer = max(1, int(factor * text_px / config.zoom_to), closest)
         if finer < factor:
-            closer, closer_px = _segment_at(full, finer, config)
+            # small writing may be smaller than the smallest digit of the first look: the closer
+            # look reads down to half of it, unless what it sees then is print (more pieces and
+            # blobs than writing has: a page of letters), which it reads as the first look would
+            smaller = replace(config, min_height=config.min_height * CLOSER_MIN)
+            closer, closer_px = _segment_at(full, finer, smaller)
+            if len(closer.blobs) >= config.max_blobs or closer.pieces >= config.max_pieces:
+                closer, closer_px = _segment_at(full, finer, config)
             # keep the closer look only if it sees the same small writing, grown by the zoom:
             # dust or noise read as "small writing" shows as bigger pieces once looked at closely
             if closer_px <= config.zoom_agree * text_px * factor / finer:
