@@ -1,9 +1,13 @@
 """Blobs that read as digits but are not written digits: a 1 far taller than the writing beside
 it (a page's edge, a column of print read from the side), a 1 of many pieces, a faint 1 (a
-smear), and digit-like letters in the words of a page of print."""
+smear), grey print beside writing, a sum's brackets, and digit-like letters in the words of a
+page of print."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import cv2
 import numpy as np
 
 from digits.edge.core.doubts import without_tall_ones
@@ -60,6 +64,34 @@ def test_a_faint_1_is_a_smear_and_a_dark_one_is_written():
     assert without_faint_ones([smear, stroke], frame) == [stroke]
     faint_seven = read((40, 20, 6, 60), label=7)  # only 1s are judged so: a faint 7 is still a 7
     assert without_faint_ones([faint_seven], frame) == [faint_seven]
+
+
+def test_a_sums_brackets_are_no_1s_but_straight_and_flagged_1s_are():
+    """A written sum's ")" reads as a 1: it bows out to the right and stands taller than the
+    digits it closes. A 1 is straight, or bows the other way at its flag, and so does a "(":
+    only the "(" left of a ")", about as tall, is taken for its bracket."""
+    from digits.edge.core.doubts import bow, without_brackets
+
+    frame = np.full((140, 500, 3), 235, np.uint8)
+    rows = np.arange(10, 110)
+    t = (rows - 60) / 50.0
+    for centre in (30 + 14 * t**2, 130 + 0 * t, 420 - 14 * t**2):  # "(", a straight 1, ")"
+        for r, c in zip(rows, centre):
+            frame[r, int(c) - 2 : int(c) + 3] = 30
+    cv2.line(frame, (240, 25), (228, 40), (30, 30, 30), 4)  # a 1 with a flag, as tall as the digits
+    cv2.line(frame, (240, 25), (240, 95), (30, 30, 30), 4)
+    opening, straight, closing = read((26, 10, 20, 100)), read((126, 10, 9, 100)), read((404, 10, 20, 100))
+    flagged = read((226, 23, 17, 74))
+    assert bow(frame, closing.box) < -0.1 < bow(frame, flagged.box)
+    assert abs(bow(frame, straight.box)) < 0.02 and bow(frame, opening.box) > 0.1
+    digits = [read((300, 25, 40, 72), label=7), read((350, 25, 40, 70), label=4)]  # shorter than brackets
+    sum_ = [opening, straight, flagged] + digits + [closing]
+    assert without_brackets(sum_, frame, True) == [straight, flagged] + digits
+    tall_digits = [replace(d, box=(d.box[0], 10, 40, 100)) for d in digits]  # a ")" no taller: a 1
+    no_taller = [flagged] + tall_digits + [closing]
+    assert without_brackets(no_taller, frame, True) == no_taller
+    light = 255 - frame  # chalk on a board: the same shapes
+    assert without_brackets([straight] + digits + [closing], light, False) == [straight] + digits
 
 
 def test_grey_print_beside_dark_writing_is_dropped_but_a_dim_page_is_kept():

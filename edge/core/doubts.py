@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import cv2
 import numpy as np
 
 from digits.edge.core import numbers as numbering
@@ -29,6 +30,9 @@ ONE_COUNTS = 0.5  # (a 1 counts this much: a page of print's l, i, t and its str
 WORD_GAP = 0.4  # blobs this close (of the taller's height) side by side on a line are a word,
 LETTER_LEFT = 0.8  # a blob whose digits fill less of its width than this holds a letter too
 FAINT_ONE = 0.25  # a 1 whose ink is fainter than this against the paper around it is dropped
+BOW = 0.1  # a 1 whose stroke bows out to the right by this share of its height ...
+TALLER = 1.1  # ... and stands this much taller than the frame's other digits (their median)
+PAIR = 0.75  # ... is a ")", and its "(" is at least this share of its height
 PALE = 0.35  # a digit whose ink is under this share as dark as the frame's digits' (their median) ...
 PALE_OTHERS = 5  # ... is dropped when there are at least this many digits to measure by
 
@@ -40,7 +44,8 @@ def judge(digits: list[DigitRead], frame: np.ndarray, blobs: list[Box], dark_ink
     digits = without_tall_ones(inside_frame(digits, w, h))
     if dark_ink:
         digits = without_pale_print(without_faint_ones(digits, frame), frame)
-    return without_strays(without_words(digits, blobs), len(blobs))
+    digits = without_strays(without_words(digits, blobs), len(blobs))
+    return without_brackets(digits, frame, dark_ink)  # last: a sum's brackets are not clutter
 
 
 def inside_frame(digits: list[DigitRead], w: int, h: int) -> list[DigitRead]:
@@ -67,6 +72,53 @@ def without_faint_ones(digits: list[DigitRead], frame: np.ndarray) -> list[Digit
     """Drop 1s whose ink is faint against the paper around them: a faint straight stroke is a
     shadow's edge or a smear of blurred print far oftener than a written 1."""
     return [d for d in digits if d.label != 1 or contrast(frame, d.box) >= FAINT_ONE]
+
+
+def without_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -> list[DigitRead]:
+    """Drop 1s that bow like a ")" and stand taller than the other digits: the closing bracket
+    of a written sum. A written 1 is straight, or bows the other way at its flag, and is about
+    as tall as its neighbours; a "(" bows like that flag, so only the nearest such 1 left of a
+    ")" on its line, about as tall as it, is its "(" and dropped too."""
+    bows = {i: bow(frame, d.box, dark_ink) for i, d in enumerate(digits) if d.label == 1}
+    others = [d.box[3] for d in digits if d.label != 1]
+    tall = TALLER * float(np.median(others)) if others else 0.0
+    closing = [i for i, b in bows.items() if b <= -BOW and digits[i].box[3] >= tall]
+    dropped = set(closing)
+    for i in closing:  # its "(": the nearest 1 to its left on its line, bowed the other way
+        x, y, w, h = digits[i].box  # and about as tall (brackets stand taller than what they hold)
+        opening = [j for j, b in bows.items() if b >= BOW and j not in dropped and digits[j].box[0] < x
+                   and digits[j].box[3] >= PAIR * h and _same_line(digits[j].box, digits[i].box)]
+        if opening:
+            dropped.add(max(opening, key=lambda j: digits[j].box[0]))
+    return [d for i, d in enumerate(digits) if i not in dropped]
+
+
+def _same_line(a: Box, b: Box) -> bool:
+    """a and b overlap over half the shorter one's height."""
+    return min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]) >= 0.5 * min(a[3], b[3])
+
+
+def bow(frame: np.ndarray, box: Box, dark_ink: bool = True) -> float:
+    """How far a stroke's middle lies left of its ends, as a share of its height (negative:
+    bowed like a ")"), from a parabola through the middle of its ink on each row (the top and
+    bottom tenths left out: a stroke's ends curl)."""
+    x, y, w, h = box
+    crop = frame[y : y + h, x : x + w]
+    if crop.ndim == 3:
+        crop = crop.min(axis=2) if dark_ink else crop.max(axis=2)
+    if crop.size == 0 or h < 8:
+        return 0.0
+    mode = cv2.THRESH_BINARY_INV if dark_ink else cv2.THRESH_BINARY
+    _, ink = cv2.threshold(np.ascontiguousarray(crop), 0, 1, mode | cv2.THRESH_OTSU)
+    count = ink.sum(axis=1)
+    rows = np.flatnonzero(count)
+    if rows.size < 8:
+        return 0.0
+    centre = (ink[rows] * np.arange(w)).sum(axis=1) / count[rows]
+    t = 2.0 * (rows - rows[0]) / max(1, rows[-1] - rows[0]) - 1.0
+    inner = np.abs(t) <= 0.8
+    curve = np.polyfit(t[inner], centre[inner], 2)[0]
+    return float(curve) / (rows[-1] - rows[0] + 1)
 
 
 def without_pale_print(digits: list[DigitRead], frame: np.ndarray) -> list[DigitRead]:

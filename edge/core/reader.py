@@ -20,8 +20,9 @@ reads surely (touching digits written close, which the first cut by width missed
 Then the reads that are not writing are dropped (`doubts`): a doubtful lone digit on a frame of
 non-digits or at the frame's edge, a "1" far taller than the writing, faint, or joined from
 ONE_PIECES pieces or more (a column of print, a dotted edge), digits far paler than the
-frame's others (grey print: a scanner app's watermark), and on a page of words the digit-like
-letters of its words. Nothing under SMALLEST_PX tall is read at all: at that size a
+frame's others (grey print: a scanner app's watermark), on a page of words the digit-like
+letters of its words, and last a written sum's brackets (a ")" read as 1: bowed out, taller
+than the digits it closes; and its "("). Nothing under SMALLEST_PX tall is read at all: at that size a
 printed page's letters read as digits, and a written digit has too few pixels to tell.
 
 API:
