@@ -1,7 +1,7 @@
 """Blobs that read as digits but are not written digits: a 1 far taller than the writing beside
 it (a page's edge, a column of print read from the side), a 1 of many pieces, a faint 1 (a
-smear), grey print beside writing, a sum's brackets, and digit-like letters in the words of a
-page of print."""
+smear), grey print beside writing, a sum's brackets and x's, and digit-like letters in the words
+of a page of print."""
 
 from __future__ import annotations
 
@@ -92,6 +92,24 @@ def test_a_sums_brackets_are_no_1s_but_straight_and_flagged_1s_are():
     assert without_brackets(no_taller, frame, True) == no_taller
     light = 255 - frame  # chalk on a board: the same shapes
     assert without_brackets([straight] + digits + [closing], light, False) == [straight] + digits
+
+
+def test_an_unsure_8_that_closes_no_loop_is_a_written_x():
+    """A sum's "x" reads as an 8 (51-84 % on a sheet of them); an 8 closes a loop, an x none."""
+    from digits.edge.core.doubts import loops, without_crossings
+
+    frame = np.full((100, 300, 3), 235, np.uint8)
+    cv2.line(frame, (20, 20), (70, 80), (30, 30, 30), 5)  # the x
+    cv2.line(frame, (70, 20), (20, 80), (30, 30, 30), 5)
+    cv2.circle(frame, (150, 35), 14, (30, 30, 30), 4)  # the 8's two loops
+    cv2.circle(frame, (150, 66), 16, (30, 30, 30), 4)
+    x_read = DigitRead((17, 17, 57, 67), 8, 0.6, 4, 0.2)
+    eight = DigitRead((132, 18, 36, 68), 8, 0.6, 3, 0.2)
+    assert loops(frame, x_read.box) == 0 and loops(frame, eight.box) == 2
+    assert without_crossings([x_read, eight], frame, True) == [eight]
+    sure = replace(x_read, confidence=0.97)  # read this surely, a loop closed by a blur: kept
+    assert without_crossings([sure], frame, True) == [sure]
+    assert without_crossings([x_read, eight], 255 - frame, False) == [eight]  # chalk
 
 
 def test_grey_print_beside_dark_writing_is_dropped_but_a_dim_page_is_kept():

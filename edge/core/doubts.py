@@ -33,6 +33,7 @@ FAINT_ONE = 0.25  # a 1 whose ink is fainter than this against the paper around 
 BOW = 0.1  # a 1 whose stroke bows out to the right by this share of its height ...
 TALLER = 1.1  # ... and stands this much taller than the frame's other digits (their median)
 PAIR = 0.75  # ... is a ")", and its "(" is at least this share of its height
+CROSS_SURE = 0.9  # an 8 with no loop is kept only if it reads at least this surely
 PALE = 0.35  # a digit whose ink is under this share as dark as the frame's digits' (their median) ...
 PALE_OTHERS = 5  # ... is dropped when there are at least this many digits to measure by
 
@@ -45,7 +46,8 @@ def judge(digits: list[DigitRead], frame: np.ndarray, blobs: list[Box], dark_ink
     if dark_ink:
         digits = without_pale_print(without_faint_ones(digits, frame), frame)
     digits = without_strays(without_words(digits, blobs), len(blobs))
-    return without_brackets(digits, frame, dark_ink)  # last: a sum's brackets are not clutter
+    # last: a sum's signs are not clutter (they must not make the frame look like one)
+    return without_crossings(without_brackets(digits, frame, dark_ink), frame, dark_ink)
 
 
 def inside_frame(digits: list[DigitRead], w: int, h: int) -> list[DigitRead]:
@@ -93,6 +95,35 @@ def without_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool)
     return [d for i, d in enumerate(digits) if i not in dropped]
 
 
+def without_crossings(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -> list[DigitRead]:
+    """Drop unsure 8s with no loop: a written "x" (a sum's times, a cross) reads as an 8, and
+    its two strokes cross without closing anything. A written 8 closes at least one loop."""
+    return [d for d in digits
+            if d.label != 8 or d.confidence >= CROSS_SURE or loops(frame, d.box, dark_ink) > 0]
+
+
+def loops(frame: np.ndarray, box: Box, dark_ink: bool = True) -> int:
+    """How many holes the ink in `box` closes, each at least 1 % of the box (no pinhole)."""
+    x, y, w, h = box
+    crop = _grey(frame[y : y + h, x : x + w], dark_ink)
+    if crop.size == 0:
+        return 0
+    mode = cv2.THRESH_BINARY_INV if dark_ink else cv2.THRESH_BINARY
+    _, ink = cv2.threshold(crop, 0, 255, mode | cv2.THRESH_OTSU)
+    contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return 0
+    return sum(1 for c, link in zip(contours, hierarchy[0])
+               if link[3] >= 0 and cv2.contourArea(c) >= 0.01 * w * h)
+
+
+def _grey(crop: np.ndarray, dark_ink: bool) -> np.ndarray:
+    """A crop's darkest channel (dark ink) or lightest (chalk), contiguous for OpenCV."""
+    if crop.ndim == 3:
+        crop = crop.min(axis=2) if dark_ink else crop.max(axis=2)
+    return np.ascontiguousarray(crop)
+
+
 def _same_line(a: Box, b: Box) -> bool:
     """a and b overlap over half the shorter one's height."""
     return min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]) >= 0.5 * min(a[3], b[3])
@@ -103,13 +134,11 @@ def bow(frame: np.ndarray, box: Box, dark_ink: bool = True) -> float:
     bowed like a ")"), from a parabola through the middle of its ink on each row (the top and
     bottom tenths left out: a stroke's ends curl)."""
     x, y, w, h = box
-    crop = frame[y : y + h, x : x + w]
-    if crop.ndim == 3:
-        crop = crop.min(axis=2) if dark_ink else crop.max(axis=2)
+    crop = _grey(frame[y : y + h, x : x + w], dark_ink)
     if crop.size == 0 or h < 8:
         return 0.0
     mode = cv2.THRESH_BINARY_INV if dark_ink else cv2.THRESH_BINARY
-    _, ink = cv2.threshold(np.ascontiguousarray(crop), 0, 1, mode | cv2.THRESH_OTSU)
+    _, ink = cv2.threshold(crop, 0, 1, mode | cv2.THRESH_OTSU)
     count = ink.sum(axis=1)
     rows = np.flatnonzero(count)
     if rows.size < 8:
