@@ -81,17 +81,19 @@ def without_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool)
     of a written sum. A written 1 is straight, or bows the other way at its flag, and is about
     as tall as its neighbours; a "(" bows like that flag, so only the nearest such 1 left of a
     ")" on its line, about as tall as it, is its "(" and dropped too."""
-    bows = {i: bow(frame, d.box, dark_ink) for i, d in enumerate(digits) if d.label == 1}
     others = [d.box[3] for d in digits if d.label != 1]
     tall = TALLER * float(np.median(others)) if others else 0.0
-    closing = [i for i, b in bows.items() if b <= -BOW and digits[i].box[3] >= tall]
+    closing = [i for i, d in enumerate(digits)  # the height first: it is quicker than the bow
+               if d.label == 1 and d.box[3] >= tall and bow(frame, d.box, dark_ink) <= -BOW]
     dropped = set(closing)
     for i in closing:  # its "(": the nearest 1 to its left on its line, bowed the other way
         x, y, w, h = digits[i].box  # and about as tall (brackets stand taller than what they hold)
-        opening = [j for j, b in bows.items() if b >= BOW and j not in dropped and digits[j].box[0] < x
-                   and digits[j].box[3] >= PAIR * h and _same_line(digits[j].box, digits[i].box)]
-        if opening:
-            dropped.add(max(opening, key=lambda j: digits[j].box[0]))
+        opening = sorted((j for j, d in enumerate(digits)
+                          if d.label == 1 and j not in dropped and d.box[0] < x and d.box[3] >= PAIR * h
+                          and _same_line(d.box, digits[i].box)), key=lambda j: -digits[j].box[0])
+        found = next((j for j in opening if bow(frame, digits[j].box, dark_ink) >= BOW), None)
+        if found is not None:
+            dropped.add(found)
     return [d for i, d in enumerate(digits) if i not in dropped]
 
 
@@ -118,9 +120,11 @@ def loops(frame: np.ndarray, box: Box, dark_ink: bool = True) -> int:
 
 
 def _grey(crop: np.ndarray, dark_ink: bool) -> np.ndarray:
-    """A crop's darkest channel (dark ink) or lightest (chalk), contiguous for OpenCV."""
+    """A crop's darkest channel (dark ink) or lightest (chalk), contiguous for OpenCV (channel
+    by channel: ten times quicker than numpy's reduction over the last axis)."""
     if crop.ndim == 3:
-        crop = crop.min(axis=2) if dark_ink else crop.max(axis=2)
+        pick = np.minimum if dark_ink else np.maximum
+        crop = pick(pick(crop[..., 0], crop[..., 1]), crop[..., 2]) if crop.shape[2] >= 3 else crop[..., 0]
     return np.ascontiguousarray(crop)
 
 
@@ -146,8 +150,10 @@ def bow(frame: np.ndarray, box: Box, dark_ink: bool = True) -> float:
     centre = (ink[rows] * np.arange(w)).sum(axis=1) / count[rows]
     t = 2.0 * (rows - rows[0]) / max(1, rows[-1] - rows[0]) - 1.0
     inner = np.abs(t) <= 0.8
-    curve = np.polyfit(t[inner], centre[inner], 2)[0]
-    return float(curve) / (rows[-1] - rows[0] + 1)
+    t, c = t[inner], centre[inner]
+    powers = np.stack([np.ones_like(t), t, t * t], axis=1)  # least squares c = a + b t + q t^2
+    a, b, q = np.linalg.lstsq(powers, c, rcond=None)[0]
+    return float(q) / (rows[-1] - rows[0] + 1)
 
 
 def without_pale_print(digits: list[DigitRead], frame: np.ndarray) -> list[DigitRead]:
@@ -169,7 +175,7 @@ def contrast(frame: np.ndarray, box: Box) -> float:
     pad = max(2, h // 4)
     around = frame[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
     if around.ndim == 3:
-        around = around.min(axis=2)
+        around = _grey(around, True)
     inside = around[min(pad, y) : min(pad, y) + h, min(pad, x) : min(pad, x) + w].ravel()
     if inside.size == 0:
         return 0.0
