@@ -410,5 +410,9 @@ def test_small_writing_is_read_at_the_closer_look_but_a_page_of_print_is_not():
     of letters as small (more pieces than writing has) is read as the first look would."""
     digits = segment(_small_writing(["3141592"] * 6, 40))
     assert len(digits.blobs) == 42 and all(15 <= b.box[3] <= 20 for b in digits.blobs)
+    # read below the usual smallest digit: they are no words of a page (the reader's page-of-words
+    # rule counts only blobs from that height up, so a form's small marks cannot tip it)
+    assert digits.least_px > 20
+    assert segment(page_with_text("407")).least_px == 0.0  # no closer look: every blob counts
     print_page = segment(_small_writing(["bdhkltbdhkltbdhkltbdhkl"] * 24, 30))
     assert len(print_page.blobs) == 0

@@ -41,3 +41,5 @@ class Segmentation:
     marks: tuple[Box, ...] = ()  # other ink no blob holds (a dash, a sign, a cell's wall), in
     # input-image pixels: a mark between two digits says they belong to different numbers
     rules: tuple[Box, ...] = ()  # upright ruled lines taken out (a table's, graph paper's)
+    least_px: float = 0.0  # blobs shorter than this (input pixels) were found only by the closer
+    # look at small writing, below the first look's smallest digit: they are no page's words

@@ -132,7 +132,8 @@ class Reader:
         seg = segment(frame, self.segment_config)
         segmented = time.perf_counter()
         h, w = frame.shape[:2]
-        digits = doubts.judge(self._classify(seg), frame, [b.box for b in seg.blobs], seg.polarity == "dark")
+        counted = [b.box for b in seg.blobs if b.box[3] >= seg.least_px]  # the page's blobs, for its words
+        digits = doubts.judge(self._classify(seg), frame, counted, seg.polarity == "dark")
         classified = time.perf_counter()
         groups = numbering.group([d.box for d in digits], _marks(seg, digits), seg.rules)
         groups = numbering.practice_apart(groups, [d.label for d in digits])

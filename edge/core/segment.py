@@ -6,7 +6,9 @@ kept blob is cut again from the full-resolution frame (small ones) or the workin
 map (big ones, still over twice the model's 20 px), so the classifier sees enough pixels.
 Writing small at the working size (a whole page, a phone photo) is looked at again, closer,
 and there digits down to half the first look's smallest are read, unless what is seen is a
-page of print (more pieces or blobs than the segmenter keeps).
+page of print (more pieces or blobs than the segmenter keeps). Blobs read below the usual
+smallest (`Segmentation.least_px`) are not counted among a page's blobs when the reader asks
+whether it is a page of words: a form's small marks would tip it.
 
 Stages, each a function that can be tested alone:
 
@@ -224,6 +226,10 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
             closer, closer_px = _segment_at(full, finer, smaller)
             if len(closer.blobs) >= config.max_blobs or closer.pieces >= config.max_pieces:
                 closer, closer_px = _segment_at(full, finer, config)
+            else:  # what the closer look reads below the usual smallest digit
+                usual = max(config.min_px, config.min_height * (full.shape[0] // finer),
+                            config.text_share * closer_px)
+                closer = replace(closer, least_px=usual * finer)
             # keep the closer look only if it sees the same small writing, grown by the zoom:
             # dust or noise read as "small writing" shows as bigger pieces once looked at closely
             if closer_px <= config.zoom_agree * text_px * factor / finer:
