@@ -176,3 +176,41 @@ def test_a_page_of_bold_print_whose_words_are_cut_into_digits_is_a_page_of_words
     # a page of digits, each its own blob, with a few words among them: the digits stay
     digits = [read((40 * i, 400, 20, 24), label=3) for i in range(24)]
     assert without_words(digits, [d.box for d in digits] + words[:6]) == digits
+
+
+class _AllSevens:
+    """A classifier that reads every crop as a 7, as surely as it is told (eleven outputs)."""
+    reject_class = 10
+
+    def __init__(self, sure: float):
+        self.sure = sure
+
+    def probabilities(self, batch):
+        out = np.full((len(batch), 11), (1.0 - self.sure) / 10, np.float32)
+        out[:, 7] = self.sure
+        return out
+
+
+def test_small_writing_read_only_at_the_closer_look_must_read_surely():
+    """Digits under the usual smallest, found only by the closer look at small writing, are
+    kept when they read surely; read unsure they are a form's small marks. Digits of the
+    usual size keep the usual limit."""
+    from digits.edge.core.reader import Reader
+    from digits.edge.core.tuning import SegmentConfig
+
+    def reader(sure):
+        r = Reader.__new__(Reader)
+        r.classifier, r.reject, r.min_confidence = _AllSevens(sure), 10, 0.5
+        r.segment_config = SegmentConfig()
+        return r
+
+    page = np.full((2000, 1500, 3), 235, np.uint8)  # 42 glyphs 17 px tall: under 1.2 % of 2000
+    for row in range(6):
+        for k in range(7):
+            cv2.putText(page, "7", (100 + 40 * k, 300 + 60 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.8,
+                        (30, 30, 30), 2, cv2.LINE_AA)
+    assert len(reader(0.95).read(page).digits) == 42
+    assert len(reader(0.7).read(page).digits) == 0
+    big = np.full((480, 640, 3), 235, np.uint8)  # the usual size: 0.7 is sure enough
+    cv2.putText(big, "7 7 7", (100, 300), cv2.FONT_HERSHEY_SIMPLEX, 3, (30, 30, 30), 8, cv2.LINE_AA)
+    assert len(reader(0.7).read(big).digits) == 3

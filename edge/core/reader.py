@@ -17,7 +17,9 @@ that is mostly digits gets a second look (`cuts`): cut at every valley of its in
 of all such blobs in one more invoke, and the likeliest cutting kept when every digit on it
 reads surely (touching digits written close, which the first cut by width missed).
 
-Then the reads that are not writing are dropped (`doubts`): a doubtful lone digit on a frame of
+A digit under the usual smallest, which only the closer look at small writing finds, must read
+at least SMALL_SURE (a form's small marks read unsure). Then the reads that are not writing are
+dropped (`doubts`): a doubtful lone digit on a frame of
 non-digits or at the frame's edge, a "1" far taller than the writing, faint, or joined from
 ONE_PIECES pieces or more (a column of print, a dotted edge), digits far paler than the
 frame's others (grey print: a scanner app's watermark), on a page of words the digit-like
@@ -65,6 +67,7 @@ CONFIDENT = 0.9  # a reading at least this sure is not second-guessed by cutting
 WIDE = 1.18  # wider than 95 % of MNIST's training digits (99 %: 1.43) ...
 SURE = 0.98  # ... is cut when every part reads at least this surely and the whole does not
 ONE_PIECES = 4  # a blob joined from this many pieces of ink or more is no 1 (a 1 is one stroke)
+SMALL_SURE = 0.8  # a digit read below the usual smallest (the closer look's extra) needs this sureness
 SMALLEST_PX = 10  # a digit shorter than this (input pixels) is a blur to the model: print, not writing
 LOOK_AGAIN = 24  # at most this many poorly read blobs of a frame are cut every way
 SIDEWAYS_BLOBS = 4  # a page is judged turned only on this many blobs or more ...
@@ -133,7 +136,8 @@ class Reader:
         segmented = time.perf_counter()
         h, w = frame.shape[:2]
         counted = [b.box for b in seg.blobs if b.box[3] >= seg.least_px]  # the page's blobs, for its words
-        digits = doubts.judge(self._classify(seg), frame, counted, seg.polarity == "dark")
+        read = [d for d in self._classify(seg) if d.box[3] >= seg.least_px or d.confidence >= SMALL_SURE]
+        digits = doubts.judge(read, frame, counted, seg.polarity == "dark")
         classified = time.perf_counter()
         groups = numbering.group([d.box for d in digits], _marks(seg, digits), seg.rules)
         groups = numbering.practice_apart(groups, [d.label for d in digits])
