@@ -107,16 +107,24 @@ def without_crossings(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool
 def loops(frame: np.ndarray, box: Box, dark_ink: bool = True) -> int:
     """How many holes the ink in `box` closes, each at least 1 % of the box (no pinhole)."""
     x, y, w, h = box
-    crop = _grey(frame[y : y + h, x : x + w], dark_ink)
-    if crop.size == 0:
+    ink = _ink(frame, box, dark_ink)
+    if ink.size == 0:
         return 0
-    mode = cv2.THRESH_BINARY_INV if dark_ink else cv2.THRESH_BINARY
-    _, ink = cv2.threshold(crop, 0, 255, mode | cv2.THRESH_OTSU)
     contours, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
         return 0
     return sum(1 for c, link in zip(contours, hierarchy[0])
                if link[3] >= 0 and cv2.contourArea(c) >= 0.01 * w * h)
+
+
+def _ink(frame: np.ndarray, box: Box, dark_ink: bool) -> np.ndarray:
+    """The ink in `box` as a 0/255 mask, split from the paper by Otsu on its darkest channel."""
+    x, y, w, h = box
+    crop = _grey(frame[y : y + h, x : x + w], dark_ink)
+    if crop.size == 0:
+        return crop
+    mode = cv2.THRESH_BINARY_INV if dark_ink else cv2.THRESH_BINARY
+    return cv2.threshold(crop, 0, 255, mode | cv2.THRESH_OTSU)[1]
 
 
 def _grey(crop: np.ndarray, dark_ink: bool) -> np.ndarray:
@@ -138,11 +146,10 @@ def bow(frame: np.ndarray, box: Box, dark_ink: bool = True) -> float:
     bowed like a ")"), from a parabola through the middle of its ink on each row (the top and
     bottom tenths left out: a stroke's ends curl)."""
     x, y, w, h = box
-    crop = _grey(frame[y : y + h, x : x + w], dark_ink)
-    if crop.size == 0 or h < 8:
+    ink = _ink(frame, box, dark_ink)
+    if ink.size == 0 or h < 8:
         return 0.0
-    mode = cv2.THRESH_BINARY_INV if dark_ink else cv2.THRESH_BINARY
-    _, ink = cv2.threshold(crop, 0, 1, mode | cv2.THRESH_OTSU)
+    ink = ink // 255  # 0 or 1
     count = ink.sum(axis=1)
     rows = np.flatnonzero(count)
     if rows.size < 8:
@@ -152,7 +159,7 @@ def bow(frame: np.ndarray, box: Box, dark_ink: bool = True) -> float:
     inner = np.abs(t) <= 0.8
     t, c = t[inner], centre[inner]
     powers = np.stack([np.ones_like(t), t, t * t], axis=1)  # least squares c = a + b t + q t^2
-    a, b, q = np.linalg.lstsq(powers, c, rcond=None)[0]
+    q = np.linalg.lstsq(powers, c, rcond=None)[0][2]
     return float(q) / (rows[-1] - rows[0] + 1)
 
 
@@ -227,8 +234,7 @@ def _overlap(a: Box, b: Box) -> bool:
 def _beside(a: Box, b: Box) -> bool:
     """b on a's line (overlapping half the shorter height) and at most WORD_GAP of the taller
     height away to the left or right."""
-    top, bottom = max(a[1], b[1]), min(a[1] + a[3], b[1] + b[3])
-    if bottom - top < 0.5 * min(a[3], b[3]):
+    if not _same_line(a, b):
         return False
     gap = max(b[0] - (a[0] + a[2]), a[0] - (b[0] + b[2]))
     return gap <= WORD_GAP * max(a[3], b[3])

@@ -37,12 +37,13 @@ def print_lines(stats: np.ndarray, min_h: float) -> list[PrintLine]:
     if len(stats) <= LETTERS:
         return []
     x, y, w, h = (stats[1:, i].astype(np.float64) for i in range(4))
-    small = (h >= max(2.0, SMALLEST * min_h)) & (h < min_h) & (w < 3 * min_h)
+    letter_sized = (h >= max(2.0, SMALLEST * min_h)) & (w < 3 * min_h)  # no speck, no run of print
+    small = letter_sized & (h < min_h)
     # letters run together at this size count by their width (an "on" is two)
     count = np.maximum(1.0, np.round(w / (LETTER_WIDTH * np.maximum(h, 1.0))))
     if count[small].sum() < LETTERS:
         return []
-    links = np.flatnonzero((h >= max(2.0, SMALLEST * min_h)) & (w < 3 * min_h))
+    links = np.flatnonzero(letter_sized)
     cy = y + h / 2
     band = (cy / max(1.0, 0.5 * min_h)).astype(np.int64)  # a line's pieces share a band or two
     by_band: dict[int, list[int]] = {}

@@ -223,13 +223,9 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
             # look reads down to half of it, unless what it sees then is print (more pieces and
             # blobs than writing has: a page of letters), which it reads as the first look would
             smaller = replace(config, min_height=config.min_height * CLOSER_MIN)
-            closer, closer_px = _segment_at(full, finer, smaller)
+            closer, closer_px = _segment_at(full, finer, smaller, usual=config)
             if len(closer.blobs) >= config.max_blobs or closer.pieces >= config.max_pieces:
                 closer, closer_px = _segment_at(full, finer, config)
-            else:  # what the closer look reads below the usual smallest digit
-                usual = max(config.min_px, config.min_height * (full.shape[0] // finer),
-                            config.text_share * closer_px)
-                closer = replace(closer, least_px=usual * finer)
             # keep the closer look only if it sees the same small writing, grown by the zoom:
             # dust or noise read as "small writing" shows as bigger pieces once looked at closely
             if closer_px <= config.zoom_agree * text_px * factor / finer:
@@ -358,8 +354,11 @@ def rule_pitch(lines: np.ndarray, axis: int = 1) -> float:
     return float(np.median(np.diff(starts))) if starts.size >= 2 else float("inf")
 
 
-def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[Segmentation, float]:
-    """The segmenter at one working size, and the height of the writing it saw there."""
+def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig,
+                usual: SegmentConfig | None = None) -> tuple[Segmentation, float]:
+    """The segmenter at one working size, and the height of the writing it saw there. With
+    `usual`, the config a smaller one stands in for, the blobs under its smallest digit are
+    marked (`Segmentation.least_px`)."""
     scale = 1.0 / factor
     if min(full.shape) < config.min_side * factor:  # a sliver cannot hold a digit
         return Segmentation([], "dark", 0.0, scale, 0, 0), 0.0
@@ -417,6 +416,8 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
         if apart_px < text_px:  # the rows apart, the writing's own height
             text_px = text_height(pieces, config.min_px) or text_px
     min_h = max(min_h, config.text_share * text_px)  # the writing's own size sets the smallest digit
+    least_px = 0.0 if usual is None else factor * max(
+        usual.min_px, usual.min_height * h, usual.text_share * text_px)  # (input pixels)
     joined = join_pieces(pieces, min_h, config, text_px, ruled=rules is not None)
     groups = sorted(((group_box(g), g) for g in joined), key=lambda bg: bg[0][0])
     rules_up, marks = upright_rules(uprights, text_px)
@@ -459,7 +460,7 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig) -> tuple[S
         if len(blobs) >= config.max_blobs:
             break
     return Segmentation(blobs, polarity, level / 255.0, scale, removed, len(pieces),
-                        _in_frame_px(marks, scale), _in_frame_px(rules_up, scale)), text_px
+                        _in_frame_px(marks, scale), _in_frame_px(rules_up, scale), least_px), text_px
 
 
 def components(mask: np.ndarray):
