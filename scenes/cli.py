@@ -38,7 +38,7 @@ from digits.scenes.vary import VARIATIONS
 @click.option("--vary", type=click.Choice(sorted(VARIATIONS)), default=None,
               help="With --real: read a worse copy of every photo: turned a quarter (turn90, "
                    "turn270), half or twice the size, dim, bright (washed out), hazy, blurred, "
-                   "noisy, saved as a JPEG of quality 30, or taken from further away (far).")
+                   "noisy, saved as a JPEG of quality 30, or taken from further away, on a plain desk (far).")
 def scenes(count, levels, seed, out, model, threads, no_fonts, as_json, real, fetch_real, details,
            save_overlay, vary) -> None:
     """Score the reader on generated photos of handwritten numbers, or on real ones (--real).
