@@ -355,6 +355,35 @@ def test_a_turn_that_joins_a_page_into_fewer_blobs_is_not_taken():
     assert _set_in_rows(frame(stacked), frame(words))  # stacked rows come apart
 
 
+def test_a_page_with_lines_of_print_is_not_turned_to_where_there_are_none():
+    """A cookbook page whose print is now found line by line kept only 11 blobs of its own,
+    lying wide, so it looked sideways; turned a quarter, 64 of its letters read as digits,
+    surely, and no line of print was found: the turn was taken. Lines of print lie level."""
+    from digits.edge.core.orient import PRINTED, read_upright
+    from digits.edge.core.printed import PAGE_LINES
+    from digits.edge.core.reader import DigitRead, FrameResult
+
+    wide = tuple((40 * i, 10, 30, 12) for i in range(11))
+    sure = tuple(DigitRead((20 * i, 10, 12, 20), 3, 0.99, 5, 0.01) for i in range(64))
+
+    class Fake:  # upright: no digit, its blobs lying; turned: 64 sure digits standing up
+        def __init__(self, upright: int, turned: int):
+            self.upright, self.turned = upright, turned
+
+        def read(self, frame):
+            if frame.shape[0] == 60:
+                return FrameResult(80, 60, (), (), sideways=True, blob_boxes=wide, print_lines=self.upright)
+            return FrameResult(60, 80, sure, (), blob_boxes=tuple(d.box for d in sure),
+                               print_lines=self.turned)
+
+    photo = np.zeros((60, 80, 3), np.uint8)
+    assert read_upright(Fake(PRINTED, 0), photo)[1] == 0
+    # turned, a page of print shows lines too (a newspaper's sudoku): then it may be turned
+    assert read_upright(Fake(PRINTED, PAGE_LINES), photo)[1] != 0
+    # a few lines (letters across a turned page's lines) do not hold a photo upright
+    assert read_upright(Fake(PRINTED - 1, 0), photo)[1] != 0
+
+
 def test_a_page_of_print_is_read_with_its_lines_level(reader):
     """A small photo of printed text, JPEG-compressed hard: its letters and words lie wide,
     as a turned page's digits do, but its lines are rows. Turned a quarter, the model read

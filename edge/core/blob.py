@@ -43,3 +43,4 @@ class Segmentation:
     rules: tuple[Box, ...] = ()  # upright ruled lines taken out (a table's, graph paper's)
     least_px: float = 0.0  # blobs shorter than this (input pixels) were found only by the closer
     # look at small writing, below the first look's smallest digit: they are no page's words
+    print_lines: int = 0  # lines of small print found: a page of print, upright

@@ -19,7 +19,7 @@ but it was in rows already).
 A close-up of a digit or two has too few blobs for their shapes to tell: when the model reads
 none of them as a digit, the turn that reads every one surely is taken, if only one turn does.
 Otherwise the photo is read as it is. Upside down (180) looks like upright to this test, so it
-is never guessed.
+is never guessed. Lines of print lie level: a photo that shows many is not turned to where none are.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from digits.edge.core.printed import PAGE_LINES
 from digits.edge.core.reader import MANY_BLOBS, UPRIGHT_SHARE, FrameResult, Reader
 from digits.edge.core.skew import row_angle, rows_over_columns, straighten
 
@@ -41,6 +42,8 @@ MUCH_SURER = 2.0  # and one is kept if it reads this many times as surely as the
 TURNED_DIGITS = 3  # finds this many digits or more, from at least half of its blobs,
 TURNED_SURE = 0.6  # with this sureness per digit (1s count as unsure),
 SPLITS = 2.0  # and sets its blobs in rows: better than before, or this many times the blobs
+PRINTED = 10  # a photo showing this many lines of print is not turned to where there are none
+# (a few may be letters across a turned page's lines, whose size is the height's share of a turn)
 
 
 def rotate(frame: np.ndarray, degrees: int) -> np.ndarray:
@@ -68,7 +71,8 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
             for degrees in (90, 270):
                 turned = rotate(frame, degrees)
                 quarter_turns.append((reader.read(turned), degrees, turned))
-        return quarter_turns
+        # lines of print lie level: a turn that loses every one the photo shows is no turn up
+        return [t for t in quarter_turns if first.print_lines < PRINTED or t[0].print_lines >= PAGE_LINES]
 
     if not first.digits and 0 < len(first.blob_boxes) <= CLOSE_UP_BLOBS:
         turned = _close_up_turned(turns())
@@ -82,6 +86,8 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
                   and len(first.digits) < UPRIGHT_SHARE * len(boxes))
     doubtful = _doubtful(first)
     if not first.sideways and not in_columns and not doubtful:
+        return _straightened(reader, frame, first)
+    if not turns():
         return _straightened(reader, frame, first)
     best = max(turns(), key=lambda t: sureness(t[0]))
     sure = sureness(best[0])

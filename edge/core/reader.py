@@ -102,6 +102,7 @@ class FrameResult:
     timings_ms: dict[str, float] = field(default_factory=dict)  # segment, classify, total
     sideways: bool = False  # the writing's blobs lie down: the page may be turned a quarter
     blob_boxes: tuple[Box, ...] = ()  # every blob the segmenter found (for the page's slant)
+    print_lines: int = 0  # lines of small print the segmenter found (level lines: upright)
 
 
 class Reader:
@@ -159,7 +160,7 @@ class Reader:
         in_rows = len(blob_boxes) >= MANY_BLOBS and rows_over_columns(blob_boxes) >= 1.0
         sideways = _lying_down(blob_boxes) and not stand_up and not in_rows
         return FrameResult(w, h, tuple(digits), number_reads, timings, sideways,
-                           tuple(b.box for b in seg.blobs))
+                           tuple(b.box for b in seg.blobs), seg.print_lines)
 
     def _classify(self, seg: Segmentation) -> list[DigitRead]:
         """All wholes and parts of the frame in one invoke, then the better reading of each;

@@ -64,7 +64,7 @@ from digits.edge.core.ink import ink_map
 from digits.edge.core.lines import remove_lines
 from digits.edge.core.page import find_page, paint_outside
 from digits.edge.core.pieces import find_pieces, group_box, is_frame, join_pieces, unbridge
-from digits.edge.core.printed import in_print, print_lines
+from digits.edge.core.printed import count_lines, in_print, print_lines
 from digits.edge.core.tuning import DEFAULT, SegmentConfig
 from digits.edge.errors import ImageError
 
@@ -460,7 +460,8 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig,
         if len(blobs) >= config.max_blobs:
             break
     return Segmentation(blobs, polarity, level / 255.0, scale, removed, len(pieces),
-                        _in_frame_px(marks, scale), _in_frame_px(rules_up, scale), least_px), text_px
+                        _in_frame_px(marks, scale), _in_frame_px(rules_up, scale), least_px,
+                        count_lines(lines)), text_px
 
 
 def components(mask: np.ndarray):
