@@ -219,3 +219,30 @@ def test_small_writing_read_only_at_the_closer_look_must_read_surely():
     big = np.full((480, 640, 3), 235, np.uint8)  # the usual size: 0.7 is sure enough
     cv2.putText(big, "7 7 7", (100, 300), cv2.FONT_HERSHEY_SIMPLEX, 3, (30, 30, 30), 8, cv2.LINE_AA)
     assert len(reader(0.7).read(big).digits) == 3
+
+
+def test_a_1_leaning_far_past_the_other_digits_of_its_line_is_a_slash():
+    """A sum's "/" reads as a 1. One hand slants its digits alike, its 1s too, and a slash is
+    drawn steeper: a 1 leaning 25 degrees past the other digits of its line (three or more,
+    leaning alike) is dropped. MNIST's 1s lean anyhow, each from another writer: a line of
+    digits leaning every way says nothing."""
+    from digits.edge.core.doubts import lean, without_slashes
+
+    def page(tilts):
+        frame = np.full((120, 640, 3), 235, np.uint8)
+        for k, tilt in enumerate(tilts):  # the other digits: ovals (0s) leaning by `tilt`
+            cv2.ellipse(frame, (50 + 90 * k, 55), (14, 32), tilt, 0, 360, (30, 30, 30), 4)
+        cv2.line(frame, (380, 20), (380, 90), (30, 30, 30), 4)  # an upright 1
+        cv2.line(frame, (470, 90), (515, 20), (30, 30, 30), 4)  # a "/" leaning 33 degrees
+        return frame
+
+    zeros = [DigitRead((50 + 90 * k - 25, 15, 50, 80), 0, 0.99, 6, 0.01) for k in range(3)]
+    one, slash = read((376, 18, 9, 75)), read((466, 18, 54, 75))
+    frame = page([0, 0, 0])
+    assert abs(lean(frame, one.box)) < 3 and 28 < lean(frame, slash.box) < 38
+    assert without_slashes(zeros + [one, slash], frame, True) == zeros + [one]
+    assert without_slashes(zeros[:2] + [one, slash], frame, True) == zeros[:2] + [one, slash]  # too few
+    every_way = page([-30, 0, 30])  # three writers: the line's slant is no one's
+    assert without_slashes(zeros + [one, slash], every_way, True) == zeros + [one, slash]
+    light = 255 - frame  # chalk on a board: the same shapes
+    assert without_slashes(zeros + [one, slash], light, False) == zeros + [one]

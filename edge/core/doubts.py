@@ -35,6 +35,10 @@ TALLER = 1.1  # ... and stands this much taller than the frame's other digits (t
 PAIR = 0.75  # ... is a ")", and its "(" is at least this share of its height
 BOWED = 0.15  # a 1 bowed out to the right this far is a ")" at any height (0.7 % of MNIST's 1s)
 CROSS_SURE = 0.9  # an 8 with no loop is kept only if it reads at least this surely
+SLASH = 25.0  # a 1 leaning this many degrees further right than the other digits of its line ...
+STEEP = 22.0  # ... and this many degrees right of upright, ...
+SLASH_OTHERS = 3  # ... when it has at least this many others (not 1s) ...
+SLASH_SPREAD = 10.0  # ... leaning alike (their middle half within this many degrees) is a "/"
 PALE = 0.35  # a digit whose ink is under this share as dark as the frame's digits' (their median) ...
 PALE_OTHERS = 5  # ... is dropped when there are at least this many digits to measure by
 
@@ -48,7 +52,8 @@ def judge(digits: list[DigitRead], frame: np.ndarray, blobs: list[Box], dark_ink
         digits = without_pale_print(without_faint_ones(digits, frame), frame)
     digits = without_strays(without_words(digits, blobs), len(blobs))
     # last: a sum's signs are not clutter (they must not make the frame look like one)
-    return without_crossings(without_brackets(digits, frame, dark_ink), frame, dark_ink)
+    return without_slashes(without_crossings(without_brackets(digits, frame, dark_ink), frame, dark_ink),
+                           frame, dark_ink)
 
 
 def inside_frame(digits: list[DigitRead], w: int, h: int) -> list[DigitRead]:
@@ -103,6 +108,44 @@ def without_crossings(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool
     its two strokes cross without closing anything. A written 8 closes at least one loop."""
     return [d for d in digits
             if d.label != 8 or d.confidence >= CROSS_SURE or loops(frame, d.box, dark_ink) > 0]
+
+
+def without_slashes(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -> list[DigitRead]:
+    """Drop 1s that lean far further right than the other digits of their line: a sum's "/".
+    One hand slants its digits alike, its 1s too; a slash is drawn steeper. Only on a line of
+    digits that lean alike (one writer), where the 1 stands out from them."""
+    ones = [i for i, d in enumerate(digits) if d.label == 1]
+    if not ones or len(digits) < SLASH_OTHERS + 1:
+        return digits
+    leans: dict[int, float] = {}
+
+    def lean_of(i: int) -> float:
+        if i not in leans:
+            leans[i] = lean(frame, digits[i].box, dark_ink)
+        return leans[i]
+
+    dropped = set()
+    for i in ones:
+        others = [j for j, d in enumerate(digits) if d.label != 1 and _same_line(d.box, digits[i].box)]
+        if len(others) < SLASH_OTHERS:
+            continue
+        angles = np.array([lean_of(j) for j in others])
+        q1, mid, q3 = np.percentile(angles, [25, 50, 75])
+        if q3 - q1 <= SLASH_SPREAD and lean_of(i) - mid >= SLASH and lean_of(i) >= STEEP:
+            dropped.add(i)
+    return [d for i, d in enumerate(digits) if i not in dropped]
+
+
+def lean(frame: np.ndarray, box: Box, dark_ink: bool = True) -> float:
+    """How far the ink in `box` leans right from upright, in degrees (negative: left), from
+    its second moments."""
+    ink = _ink(frame, box, dark_ink)
+    if ink.size == 0:
+        return 0.0
+    m = cv2.moments(ink, True)
+    if m["mu02"] <= 0:
+        return 0.0
+    return float(np.degrees(np.arctan2(-m["mu11"], m["mu02"])))
 
 
 def loops(frame: np.ndarray, box: Box, dark_ink: bool = True) -> int:
