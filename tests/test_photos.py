@@ -165,6 +165,23 @@ def test_small_writing_on_a_big_photo_is_looked_at_closely(reader, glyphs):
     assert found >= 5, [n.text for n in result.numbers]
 
 
+def test_a_small_sheet_far_off_on_a_desk_is_read_at_its_own_size(reader, glyphs):
+    """A page photographed from a step back on a dark desk: its digits are 0.5 % of the frame's
+    height, under even the closer look's smallest, and none was read. The sheet is found, and
+    read as a frame of its own: there they are 1.3 % of its height."""
+    rng = np.random.default_rng(1)
+    page = cv2.GaussianBlur(rng.normal(45, 18, (2400, 3200)).astype(np.float32), (0, 0), 1.2)
+    page[700:1700, 950:2250] = 215  # the sheet, a sixth of the frame
+    truth = ["3805", "1962", "7430"]
+    for row, number in enumerate(truth):
+        for k, d in enumerate(number):
+            write(page, glyphs[int(d)], 1350 + 22 * k + 250 * (row % 2), 1000 + 150 * row, 13)
+    result = reader.read(bgr(page))
+    assert sorted(n.text for n in result.numbers) == sorted(truth)
+    # in the frame's pixels, not the sheet's
+    assert all(1350 <= d.box[0] and d.box[0] + d.box[2] <= 1700 for d in result.digits)
+
+
 def test_rows_close_together_are_not_one_blob(reader, glyphs):
     """A column of digits, one per row, rows a third of a digit apart: one blob per row, each
     inside its own row, and the digits read (this MNIST 2 has a broken base that the model may

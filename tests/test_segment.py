@@ -416,3 +416,24 @@ def test_small_writing_is_read_at_the_closer_look_but_a_page_of_print_is_not():
     assert segment(page_with_text("407")).least_px == 0.0  # no closer look: every blob counts
     print_page = segment(_small_writing(["bdhkltbdhkltbdhkltbdhkl"] * 24, 30))
     assert len(print_page.blobs) == 0
+
+
+def test_a_sheet_read_alone_gives_its_blobs_and_their_cuts_in_the_frames_pixels():
+    """A small sheet is segmented as a frame of its own; every box it gives back (blobs, their
+    parts, marks, and the cuts the reader may ask for later) is moved to where the sheet lay."""
+    from digits.edge.core.cuts import spans
+    from digits.edge.core.segment import _moved, segment
+
+    frame = np.full((200, 300), 230, np.uint8)
+    cv2.putText(frame, "38", (40, 140), cv2.FONT_HERSHEY_SIMPLEX, 3.2, 30, 12)  # touching, wide
+    cv2.line(frame, (220, 60), (260, 60), 30, 5)  # a dash: a mark
+    seg = segment(frame)
+    wide = next(b for b in seg.blobs if b.source is not None)
+    moved = _moved(seg, (100, 50))
+    shifted = next(b for b in moved.blobs if b.source is not None)
+    assert shifted.box == (wide.box[0] + 100, wide.box[1] + 50, wide.box[2], wide.box[3])
+    assert [p.box[:2] for p in shifted.parts] == [(p.box[0] + 100, p.box[1] + 50) for p in wide.parts]
+    assert [m[:2] for m in moved.marks] == [(m[0] + 100, m[1] + 50) for m in seg.marks]
+    before, after = spans(wide.source)[1], spans(shifted.source)[1]
+    assert after and [s.blob.box for s in after] == [
+        (s.blob.box[0] + 100, s.blob.box[1] + 50, *s.blob.box[2:]) for s in before]

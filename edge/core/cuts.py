@@ -33,6 +33,7 @@ class CutSource:
     level: int
     ink: np.ndarray | None = None  # the working-size ink map: big blobs are cut from it
     cfg: SegmentConfig = DEFAULT
+    offset: tuple[int, int] = (0, 0)  # where `gray` lies in the input frame (a sheet read alone)
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,9 @@ def spans(source: CutSource) -> tuple[list[int], list[Span]]:
                 continue  # a piece of a stroke, not a digit beside the others
             crop = normalise(patch.ink[ty : ty + th, a + tx : a + tx + tw], sub[ty : ty + th, tx : tx + tw],
                              source.level, cfg)
-            out.append(Span(i, j, Blob(patch.box_of(a + tx, ty, tw, th), crop)))
+            bx, by, bw, bh = patch.box_of(a + tx, ty, tw, th)
+            box = (bx + source.offset[0], by + source.offset[1], bw, bh)
+            out.append(Span(i, j, Blob(box, crop)))
     return cuts, out
 
 

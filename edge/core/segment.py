@@ -8,7 +8,9 @@ Writing small at the working size (a whole page, a phone photo) is looked at aga
 and there digits down to half the first look's smallest are read, unless what is seen is a
 page of print (more pieces or blobs than the segmenter keeps). Blobs read below the usual
 smallest (`Segmentation.least_px`) are not counted among a page's blobs when the reader asks
-whether it is a page of words: a form's small marks would tip it.
+whether it is a page of words: a form's small marks would tip it. A sheet found on a desk
+(`page`) whose box covers under half the frame is read as a frame of its own: a page
+photographed from a step back has its digits' sizes measured against the page, not the desk.
 
 Stages, each a function that can be tested alone:
 
@@ -210,8 +212,19 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
     """Find the blobs of ink in a BGR (or grey) frame that may be digits."""
     full = to_gray(frame)
     sheet = find_page(full, config)
+    offset = (0, 0)
     if sheet is not None:  # a sheet on a desk: the desk and the sheet's edge are not ink
         full = paint_outside(full, sheet)
+        x, y, w, h = cv2.boundingRect(sheet)
+        if w * h < config.page_crop * full.size:  # a small sheet is read at its own size
+            full, offset = np.ascontiguousarray(full[y : y + h, x : x + w]), (x, y)
+    if offset != (0, 0):
+        return _moved(_segment_sheet(full, config), offset)
+    return _segment_sheet(full, config)
+
+
+def _segment_sheet(full: np.ndarray, config: SegmentConfig) -> Segmentation:
+    """The blobs of a grey frame (or of the sheet cut from it), with the closer look."""
     factor = pool_factor(full.shape[1], config.work_width)
     seg, text_px = _segment_at(full, factor, config)
     if factor > 1 and 0 < text_px < config.zoom_below:
@@ -231,6 +244,21 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
             if closer_px <= config.zoom_agree * text_px * factor / finer:
                 seg = closer
     return seg
+
+
+def _moved(seg: Segmentation, offset: tuple[int, int]) -> Segmentation:
+    """A sheet's segmentation in the input frame's pixels (the sheet lay at `offset`)."""
+    dx, dy = offset
+
+    def box(b: Box) -> Box:
+        return (b[0] + dx, b[1] + dy, b[2], b[3])
+
+    def blob(b: Blob) -> Blob:
+        source = replace(b.source, offset=offset) if b.source is not None else None
+        return replace(b, box=box(b.box), parts=tuple(blob(p) for p in b.parts), source=source)
+
+    return replace(seg, blobs=[blob(b) for b in seg.blobs], marks=tuple(box(m) for m in seg.marks),
+                   rules=tuple(box(r) for r in seg.rules))
 
 
 def _without_lines(weak: np.ndarray, faint: np.ndarray, longest_x: int, longest_y: int, side: int,

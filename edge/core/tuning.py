@@ -33,6 +33,7 @@ class SegmentConfig:
     page_contrast: float = 0.35  # the surround is at most this bright, relative to the paper ...
     page_dim: float = 0.7  # ... or, with a sharp step at the sheet's edge, at most this (dim light)
     page_margin: float = 0.02  # of the frame's shorter side kept off the sheet's edge
+    page_crop: float = 0.5  # a sheet whose box covers less of the frame than this is read at its own size
     page_grain: float = 0.04  # grain (mean local deviation) above this share of the paper level is no paper
     # --- reading the ink
     min_side: int = 8  # frames smaller than this many working pixels hold no digit
