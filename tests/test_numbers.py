@@ -138,3 +138,19 @@ def test_a_practice_row_of_one_digit_is_that_many_digits():
     assert practice_apart(numbers, [0] * 6) == [[0], [1], [2], [3], [4], [5]]  # 0 0 0 0 0 0
     assert practice_apart(numbers, [1, 0, 0, 0, 0, 0]) == numbers  # 100000 stays a number
     assert practice_apart([[0, 1, 2]], [7, 7, 7]) == [[0, 1, 2]]  # 777: too short to tell
+
+
+def test_on_a_practice_page_a_pair_of_its_digit_is_two_digits():
+    """A page of 45 zeros: a pair written close ("00") is two practice digits, not a number;
+    the same pair among other digits is a number."""
+    from digits.edge.core.numbers import practice_apart
+
+    page = [[i] for i in range(40)] + [[40, 41], [42, 43, 44]]
+    assert practice_apart(page, [0] * 45) == [[i] for i in range(45)]
+    mixed = [[i] for i in range(20)] + [[20, 21]]
+    labels = [k % 10 for k in range(20)] + [0, 0]  # every digit alike often: no practice page
+    assert practice_apart(mixed, labels) == mixed
+    few = [[0], [1], [2, 3]]
+    assert practice_apart(few, [0, 0, 0, 0]) == few  # four zeros: too few to call a page
+    other = [[i] for i in range(40)] + [[40, 41]]
+    assert practice_apart(other, [0] * 40 + [5, 7]) == other  # "57" on a page of zeros stays

@@ -39,6 +39,8 @@ MAX_OVERLAP = 0.5  # digits may overlap sideways by this fraction of the narrowe
 WIDE_GAP = 1.6  # a line spaced regularly is one number while its gaps stay under this many heights
 REGULAR = 1.6  # ... and its widest gap is at most this times its median gap
 PRACTICE = 4  # a "number" of this many digits or more, every one the same, is a practice row
+PRACTICE_PAGE = 20  # a page of this many digits or more ...
+PAGE_SHARE = 0.8  # ... this share of them one digit is a practice page: each of those stands alone
 MARK_SIZE = 0.25  # a mark parts two digits when it is at least this big (of the shorter's height)
 
 
@@ -117,10 +119,18 @@ def group(boxes: Sequence[Box], marks: Sequence[Box] = (), rules: Sequence[Box] 
 def practice_apart(numbers: list[list[int]], labels: Sequence[int]) -> list[list[int]]:
     """A row of one digit written over and over (a practice page: 0 0 0 0 0), close enough to
     pass for a number, is that many digits: no one writes a number of four or more digits
-    that are all the same as often as a practice row."""
+    that are all the same as often as a practice row. On a page where most digits are one
+    digit, its pairs written close ("00") are practice too."""
+    # a page of one digit over and over: its pairs and triples written close are practice too
+    page = -1
+    if len(labels) >= PRACTICE_PAGE:
+        counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=10)
+        if counts.max() >= PAGE_SHARE * len(labels):
+            page = int(np.argmax(counts))
     out: list[list[int]] = []
     for number in numbers:
-        if len(number) >= PRACTICE and len({labels[i] for i in number}) == 1:
+        same = {labels[i] for i in number}
+        if len(same) == 1 and (len(number) >= PRACTICE or same == {page}):
             out.extend([i] for i in number)
         else:
             out.append(number)
