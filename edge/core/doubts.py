@@ -126,12 +126,14 @@ def without_slashes(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) 
 
     dropped = set()
     for i in ones:
+        if lean_of(i) < STEEP:  # most 1s: quickly kept
+            continue
         others = [j for j, d in enumerate(digits) if d.label != 1 and _same_line(d.box, digits[i].box)]
         if len(others) < SLASH_OTHERS:
             continue
         angles = np.array([lean_of(j) for j in others])
         q1, mid, q3 = np.percentile(angles, [25, 50, 75])
-        if q3 - q1 <= SLASH_SPREAD and lean_of(i) - mid >= SLASH and lean_of(i) >= STEEP:
+        if q3 - q1 <= SLASH_SPREAD and lean_of(i) - mid >= SLASH:
             dropped.add(i)
     return [d for i, d in enumerate(digits) if i not in dropped]
 
