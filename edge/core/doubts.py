@@ -33,7 +33,6 @@ FAINT_ONE = 0.25  # a 1 whose ink is fainter than this against the paper around 
 BOW = 0.1  # a 1 whose stroke bows out to the right by this share of its height ...
 TALLER = 1.1  # ... and stands this much taller than the frame's other digits (their median)
 PAIR = 0.75  # ... is a ")", and its "(" is at least this share of its height
-BOWED = 0.15  # a 1 bowed out to the right this far is a ")" at any height (0.7 % of MNIST's 1s)
 CROSS_SURE = 0.9  # an 8 with no loop is kept only if it reads at least this surely
 SLASH = 25.0  # a 1 leaning this many degrees further right than the other digits of its line ...
 STEEP = 22.0  # ... and this many degrees right of upright, ...
@@ -83,14 +82,15 @@ def without_faint_ones(digits: list[DigitRead], frame: np.ndarray) -> list[Digit
 
 
 def without_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -> list[DigitRead]:
-    """Drop 1s that bow like a ")" and stand taller than the other digits, or bow far: the
-    closing bracket of a written sum. A written 1 is straight, or bows the other way at its
-    flag, and is about as tall as its neighbours; a "(" bows like that flag, so only the
-    nearest such 1 left of a ")" on its line, about as tall as it, is its "(" and dropped too."""
+    """Drop 1s that bow like a ")" and stand taller than the other digits: the closing bracket
+    of a written sum. A written 1 is straight, or bows the other way at its flag, and is about
+    as tall as its neighbours; a "(" bows like that flag, so only the nearest such 1 left of a
+    ")" on its line, about as tall as it, is its "(" and dropped too. (A few of MNIST's 1s bow
+    like a ")" as far as a real one, the sample video's among them: height tells them apart.)"""
     others = [d.box[3] for d in digits if d.label != 1]
     tall = TALLER * float(np.median(others)) if others else 0.0
-    closing = [i for i, d in enumerate(digits)
-               if d.label == 1 and bow(frame, d.box, dark_ink) <= (-BOW if d.box[3] >= tall else -BOWED)]
+    closing = [i for i, d in enumerate(digits)  # the height first: it is quicker than the bow
+               if d.label == 1 and d.box[3] >= tall and bow(frame, d.box, dark_ink) <= -BOW]
     dropped = set(closing)
     for i in closing:  # its "(": the nearest 1 to its left on its line, bowed the other way
         x, y, w, h = digits[i].box  # and about as tall (brackets stand taller than what they hold)
