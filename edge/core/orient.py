@@ -64,15 +64,19 @@ def sureness(result: FrameResult) -> float:
 def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, np.ndarray]:
     """(result, the clockwise turn used, the frame as read) for a still photo."""
     first = reader.read(frame)
-    quarter_turns: list[tuple[FrameResult, int, np.ndarray]] = []
+    quarter_turns: list[tuple[FrameResult, int, np.ndarray]] | None = None
 
     def turns() -> list[tuple[FrameResult, int, np.ndarray]]:  # both quarter turns, read once
-        if not quarter_turns:
+        nonlocal quarter_turns
+        if quarter_turns is None:
+            quarter_turns = []
             for degrees in (90, 270):
                 turned = rotate(frame, degrees)
-                quarter_turns.append((reader.read(turned), degrees, turned))
-        # lines of print lie level: a turn that loses every one the photo shows is no turn up
-        return [t for t in quarter_turns if first.print_lines < PRINTED or t[0].print_lines >= PAGE_LINES]
+                result = reader.read(turned)
+                # lines of print lie level: a turn that loses every one the photo shows is no turn up
+                if first.print_lines < PRINTED or result.print_lines >= PAGE_LINES:
+                    quarter_turns.append((result, degrees, turned))
+        return quarter_turns
 
     if not first.digits and 0 < len(first.blob_boxes) <= CLOSE_UP_BLOBS:
         turned = _close_up_turned(turns())

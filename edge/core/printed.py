@@ -59,7 +59,8 @@ def print_lines(stats: np.ndarray, min_h: float) -> list[PrintLine]:
         by_band[int(b)] = mine[np.argsort(x[mine], kind="stable")]  # each band left to right
     used = np.zeros(len(x), bool)
     chains = []
-    for start in links[np.argsort(x[links], kind="stable")]:
+    left_to_right = links[np.argsort(x[links], kind="stable")]
+    for start in left_to_right:
         if used[start] or not small[start]:
             continue
         c = np.array(_chain(start, x, w, h, cy, small, used, by_band, step))
@@ -70,7 +71,7 @@ def print_lines(stats: np.ndarray, min_h: float) -> list[PrintLine]:
     if lines_found >= PAGE_LINES:  # a page of print: its short words ("[in]") are print too
         letter = float(np.median([np.median(h[c][small[c]]) for c in chains]))
         like = small & (np.abs(h - letter) <= WORD_HEIGHT * letter)  # letters of the page's print
-        for start in links[np.argsort(x[links], kind="stable")]:
+        for start in left_to_right:
             if used[start] or not like[start]:
                 continue
             c = np.array(_chain(start, x, w, h, cy, small, used, by_band, step))

@@ -218,9 +218,8 @@ def segment(frame: np.ndarray, config: SegmentConfig = SegmentConfig()) -> Segme
         x, y, w, h = cv2.boundingRect(sheet)
         if w * h < config.page_crop * full.size:  # a small sheet is read at its own size
             full, offset = np.ascontiguousarray(full[y : y + h, x : x + w]), (x, y)
-    if offset != (0, 0):
-        return _moved(_segment_sheet(full, config), offset)
-    return _segment_sheet(full, config)
+    seg = _segment_sheet(full, config)
+    return _moved(seg, offset) if offset != (0, 0) else seg
 
 
 def _segment_sheet(full: np.ndarray, config: SegmentConfig) -> Segmentation:
