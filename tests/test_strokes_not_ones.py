@@ -94,6 +94,38 @@ def test_a_sums_brackets_are_no_1s_but_straight_and_flagged_1s_are():
     assert without_brackets([straight] + digits + [closing], light, False) == [straight] + digits
 
 
+def test_a_pair_of_brackets_round_a_sum_are_no_1s_at_any_height():
+    """"(3+2)" written with brackets no taller than its digits: each bracket reads as a 1, too
+    short for the lone ")" rule. A plain stroke curved out left with one curved out right on
+    its line, a digit between them, are a pair; a 1's flag curls only its top and crosses
+    beside its stem, a curved 1 alone is a hand's 1, and two curved 1s with nothing between
+    them ("11") are kept."""
+    from digits.edge.core.doubts import bracket_bow, without_brackets
+
+    frame = np.full((140, 800, 3), 235, np.uint8)
+    rows = np.arange(20, 110)
+    t = (rows - 65) / 45.0
+    for centre in (40 + 10 * t**2, 300 - 10 * t**2, 420 + 10 * t**2, 470 - 10 * t**2, 720 - 10 * t**2):
+        for r, c in zip(rows, centre):  # ( ) ( ) and one more )
+            frame[r, int(c) - 2 : int(c) + 3] = 30
+    cv2.line(frame, (560, 22), (540, 50), (30, 30, 30), 4)  # a 1 with a long flag, curved by it
+    cv2.line(frame, (560, 22), (560, 110), (30, 30, 30), 4)
+    opening, closing = read((37, 20, 15, 90)), read((288, 20, 15, 90))
+    ones = [read((417, 20, 15, 90)), read((458, 20, 15, 90))]
+    flagged, last = read((538, 20, 25, 91)), read((708, 20, 15, 90))
+    digits = [read((90, 25, 50, 85), label=3), read((200, 25, 50, 85), label=2)]  # as tall as the brackets
+    seven = read((600, 25, 50, 85), label=7)
+    assert bracket_bow(frame, opening.box) > 0.08 and bracket_bow(frame, closing.box) < -0.08
+    assert bracket_bow(frame, flagged.box) == 0.0 < bracket_bow(frame, ones[0].box)
+    assert without_brackets([opening, *digits, closing], frame, True) == digits
+    assert without_brackets([flagged, seven, last], frame, True) == [flagged, seven, last]
+    assert without_brackets([*digits, closing], frame, True) == [*digits, closing]
+    assert without_brackets([*digits, *ones], frame, True) == [*digits, *ones]
+    assert without_brackets([ones[0], seven, last], frame, True) == [seven]
+    four = read((370, 25, 40, 85), label=4)  # written against the "(": a curved 1 in a number
+    assert without_brackets([four, ones[0], seven, last], frame, True) == [four, ones[0], seven, last]
+
+
 def test_an_unsure_8_that_closes_no_loop_is_a_written_x():
     """A sum's "x" reads as an 8 (51-84 % on a sheet of them); an 8 closes a loop, an x none."""
     from digits.edge.core.doubts import loops, without_crossings

@@ -33,6 +33,11 @@ FAINT_ONE = 0.25  # a 1 whose ink is fainter than this against the paper around 
 BOW = 0.1  # a 1 whose stroke bows out to the right by this share of its height ...
 TALLER = 1.1  # ... and stands this much taller than the frame's other digits (their median)
 PAIR = 0.75  # ... is a ")", and its "(" is at least this share of its height
+PAIR_BOW = 0.08  # a plain curved stroke bowed this far either way, paired with one bowed the other ...
+PAIR_HALVES = 0.6  # ... (each half of it bowed at least this share of that, the same way) ...
+PAIR_ONE_RUN = 0.9  # ... and crossed once on this share of its rows (no flag, no base) is a bracket,
+PAIR_SPAN = 10.0  # ... the pair at most this many of their heights apart, neither written against a
+# digit outside them (closer than numbering.MAX_GAP of its height: a curved 1 inside a number)
 CROSS_SURE = 0.9  # an 8 with no loop is kept only if it reads at least this surely
 SLASH = 25.0  # a 1 leaning this many degrees further right than the other digits of its line ...
 STEEP = 22.0  # ... and this many degrees right of upright, ...
@@ -86,12 +91,13 @@ def without_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool)
     of a written sum. A written 1 is straight, or bows the other way at its flag, and is about
     as tall as its neighbours; a "(" bows like that flag, so only the nearest such 1 left of a
     ")" on its line, about as tall as it, is its "(" and dropped too. (A few of MNIST's 1s bow
-    like a ")" as far as a real one, the sample video's among them: height tells them apart.)"""
+    like a ")" as far as a real one, the sample video's among them: height tells them apart.)
+    Brackets no taller than the digits they hold go as a pair (`paired_brackets`)."""
     others = [d.box[3] for d in digits if d.label != 1]
     tall = TALLER * float(np.median(others)) if others else 0.0
     closing = [i for i, d in enumerate(digits)  # the height first: it is quicker than the bow
                if d.label == 1 and d.box[3] >= tall and bow(frame, d.box, dark_ink) <= -BOW]
-    dropped = set(closing)
+    dropped = set(closing) | paired_brackets(digits, frame, dark_ink)
     for i in closing:  # its "(": the nearest 1 to its left on its line, bowed the other way
         x, y, w, h = digits[i].box  # and about as tall (brackets stand taller than what they hold)
         opening = sorted((j for j, d in enumerate(digits)
@@ -101,6 +107,53 @@ def without_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool)
         if found is not None:
             dropped.add(found)
     return [d for i, d in enumerate(digits) if i not in dropped]
+
+
+def paired_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -> set[int]:
+    """The 1s that are a sum's "(" and ")" at any height: a plain stroke bowed out to the left
+    and, to its right on its line with a digit other than a 1 between them, one bowed out to
+    the right, about as tall. One curved 1 is a hand's way with a 1 (2 % of MNIST's 1s curve
+    so far each way); two curved opposite ways round other digits are a bracket's pair. A
+    curved 1 written against a digit on its outside is in a number, no bracket."""
+    ones = [i for i, d in enumerate(digits) if d.label == 1]
+    if len(ones) < 2:
+        return set()
+    curve = {i: bracket_bow(frame, digits[i].box, dark_ink) for i in ones}
+    dropped: set[int] = set()
+    for i in sorted((i for i in ones if curve[i] <= -PAIR_BOW), key=lambda i: digits[i].box[0]):
+        x, _, w, h = digits[i].box
+        opening = sorted((j for j in ones if j not in dropped and curve[j] >= PAIR_BOW
+                          and x - PAIR_SPAN * h <= digits[j].box[0] < x
+                          and min(h, digits[j].box[3]) >= PAIR * max(h, digits[j].box[3])
+                          and _same_line(digits[j].box, digits[i].box)), key=lambda j: -digits[j].box[0])
+        for j in opening[:1]:
+            left = digits[j].box[0] + digits[j].box[2]
+            line = [d for d in digits if d.label != 1 and _same_line(d.box, digits[i].box)]
+            held = any(left <= d.box[0] and d.box[0] + d.box[2] <= x for d in line)
+            reach = numbering.MAX_GAP * h
+            against = any(0 <= digits[j].box[0] - (d.box[0] + d.box[2]) < reach
+                          or 0 <= d.box[0] - (x + w) < reach for d in line)
+            if held and not against:
+                dropped |= {i, j}
+    return dropped
+
+
+def bracket_bow(frame: np.ndarray, box: Box, dark_ink: bool = True) -> float:
+    """`bow` for a plain curved stroke, which a bracket is; 0 for anything else: a stroke
+    crossed twice on many rows (a 1's flag or base beside its stem), or bowed in one half only
+    (a flag curls the top of a straight 1)."""
+    ink = _ink(frame, box, dark_ink)
+    if ink.size == 0 or box[3] < 8:
+        return 0.0
+    ink = ink // 255
+    starts = np.count_nonzero(np.diff(ink.astype(np.int8), axis=1, prepend=0) == 1, axis=1)
+    crossed = starts[starts > 0]
+    if crossed.size == 0 or np.count_nonzero(crossed == 1) < PAIR_ONE_RUN * crossed.size:
+        return 0.0
+    whole, top, bottom = (_fitted_bow(ink, lo, hi) for lo, hi in ((-0.8, 0.8), (-0.8, 0.2), (-0.2, 0.8)))
+    if min(top * np.sign(whole), bottom * np.sign(whole)) < PAIR_HALVES * abs(whole):
+        return 0.0
+    return whole
 
 
 def without_crossings(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -> list[DigitRead]:
@@ -191,19 +244,25 @@ def bow(frame: np.ndarray, box: Box, dark_ink: bool = True) -> float:
     """How far a stroke's middle lies left of its ends, as a share of its height (negative:
     bowed like a ")"), from a parabola through the middle of its ink on each row (the top and
     bottom tenths left out: a stroke's ends curl)."""
-    x, y, w, h = box
     ink = _ink(frame, box, dark_ink)
-    if ink.size == 0 or h < 8:
+    if ink.size == 0 or box[3] < 8:
         return 0.0
-    ink = ink // 255  # 0 or 1
+    return _fitted_bow(ink // 255, -0.8, 0.8)
+
+
+def _fitted_bow(ink: np.ndarray, lo: float, hi: float) -> float:
+    """The parabola's bend through the middle of a 0/1 mask's ink on each row, over the rows
+    from `lo` to `hi` of its height (-1 its top, 1 its bottom), as a share of that height."""
     count = ink.sum(axis=1)
     rows = np.flatnonzero(count)
     if rows.size < 8:
         return 0.0
-    centre = (ink[rows] * np.arange(w)).sum(axis=1) / count[rows]
+    centre = (ink[rows] * np.arange(ink.shape[1])).sum(axis=1) / count[rows]
     t = 2.0 * (rows - rows[0]) / max(1, rows[-1] - rows[0]) - 1.0
-    inner = np.abs(t) <= 0.8
+    inner = (t >= lo) & (t <= hi)
     t, c = t[inner], centre[inner]
+    if t.size < 3:
+        return 0.0
     powers = np.stack([np.ones_like(t), t, t * t], axis=1)  # least squares c = a + b t + q t^2
     q = np.linalg.lstsq(powers, c, rcond=None)[0][2]
     return float(q) / (rows[-1] - rows[0] + 1)

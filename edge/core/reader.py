@@ -24,7 +24,8 @@ non-digits or at the frame's edge, a "1" far taller than the writing, faint, or 
 ONE_PIECES pieces or more (a column of print, a dotted edge), digits far paler than the
 frame's others (grey print: a scanner app's watermark), on a page of words the digit-like
 letters of its words, and last a written sum's signs: its brackets (a ")" read as 1: bowed
-out and taller than the digits it closes; and its "("), an unsure 8 that
+out and taller than the digits it closes, and its "("; or a plain "(" and ")" curved opposite
+ways round other digits, at any height), an unsure 8 that
 closes no loop (an x), and a 1 leaning far past the other digits of its line (a "/").
 Nothing under SMALLEST_PX tall is read at all: at that size a printed page's letters read as
 digits, and a written digit has too few pixels to tell.
