@@ -352,6 +352,18 @@ def test_a_real_sticky_note_stored_sideways_is_turned_back(reader):
         assert turn == back and [n.text for n in result.numbers] == ["1247673", "8952481"]
 
 
+def test_a_formula_whose_signs_lie_wide_is_not_turned(reader):
+    """A committed photo of "integral 7x - x dx": one digit, three x's and a minus lying wide,
+    and a d that reads as a 2 and is dropped as a d. Signs stand up like the digits they are
+    written with; counted so, the page is upright, where turned its x's read as sure 8s."""
+    from digits.edge.capture.images import read_image
+    from digits.edge.core.orient import read_upright
+
+    photo, _ = read_image(ROOT / "scenes" / "real" / "photos" / "felsiq_sample5.jpg")
+    result, turn, _ = read_upright(reader, photo)
+    assert turn == 0 and [n.text for n in result.numbers] == ["7"]
+
+
 def test_a_turn_that_joins_a_page_into_fewer_blobs_is_not_taken():
     """A photo of a printed book page, upright, read poorly (243 blobs, 19 "digits"); turned a
     quarter, its words joined into 108 tall blobs and 64 of them read as digits, surely enough

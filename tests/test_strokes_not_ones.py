@@ -144,6 +144,26 @@ def test_an_unsure_8_that_closes_no_loop_is_a_written_x():
     assert without_crossings([x_read, eight], 255 - frame, False) == [eight]  # chalk
 
 
+def test_an_unsure_2_shaped_like_a_written_d_is_a_formulas_d():
+    """A formula's "dx": its d reads as a 2 (80-86 % on three photos). A d's top is its stem
+    alone, at the right, with its bowl low on the left; a 2's top arcs over from the left."""
+    from digits.edge.core.doubts import d_shaped, without_ds
+
+    frame = np.full((120, 300, 3), 235, np.uint8)
+    cv2.ellipse(frame, (42, 80), (20, 20), 0, 30, 330, (30, 30, 30), 4)  # the d's bowl, open right
+    cv2.line(frame, (66, 12), (64, 100), (30, 30, 30), 4)  # and its stem, the full height
+    cv2.ellipse(frame, (200, 40), (26, 26), 0, 180, 360, (30, 30, 30), 4)  # a 2's arc ...
+    cv2.line(frame, (226, 40), (174, 100), (30, 30, 30), 4)  # ... its diagonal
+    cv2.line(frame, (174, 100), (230, 100), (30, 30, 30), 4)  # ... and its base
+    d = DigitRead((16, 10, 53, 93), 2, 0.85, 0, 0.1)
+    two = DigitRead((172, 12, 60, 91), 2, 0.85, 7, 0.1)
+    assert d_shaped(frame, d.box) and not d_shaped(frame, two.box)
+    assert without_ds([d, two], frame, True) == [two]
+    sure = replace(d, confidence=0.97)  # read this surely, it is a 2 written so
+    assert without_ds([sure], frame, True) == [sure]
+    assert without_ds([d, two], 255 - frame, False) == [two]  # chalk
+
+
 def test_grey_print_beside_dark_writing_is_dropped_but_a_dim_page_is_kept():
     """A scanner app's grey watermark under a page of pen digits reads as digits (1 3 7 7 5);
     they are far paler than the writing. In dim light every digit is pale alike, and all stay."""

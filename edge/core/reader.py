@@ -26,7 +26,9 @@ frame's others (grey print: a scanner app's watermark), on a page of words the d
 letters of its words, and last a written sum's signs: its brackets (a ")" read as 1: bowed
 out and taller than the digits it closes, and its "("; or a plain "(" and ")" curved opposite
 ways round other digits, at any height), an unsure 8 that
-closes no loop (an x), and a 1 leaning far past the other digits of its line (a "/").
+closes no loop (an x), an unsure 2 shaped like a d (a formula's "dx"), and a 1 leaning far
+past the other digits of its line (a "/"). Whether the page lies sideways is judged on the
+reads before the signs go: signs stand up like the digits they are written with.
 Nothing under SMALLEST_PX tall is read at all: at that size a printed page's letters read as
 digits, and a written digit has too few pixels to tell.
 
@@ -140,7 +142,8 @@ class Reader:
         h, w = frame.shape[:2]
         counted = [b.box for b in seg.blobs if b.box[3] >= seg.least_px]  # the page's blobs, for its words
         read = [d for d in self._classify(seg) if d.box[3] >= seg.least_px or d.confidence >= SMALL_SURE]
-        digits = doubts.judge(read, frame, counted, seg.polarity == "dark")
+        written = doubts.without_clutter(read, frame, counted, seg.polarity == "dark")
+        digits = doubts.without_signs(written, frame, seg.polarity == "dark")
         classified = time.perf_counter()
         groups = numbering.group([d.box for d in digits], _marks(seg, digits), seg.rules)
         groups = numbering.practice_apart(groups, [d.label for d in digits])
@@ -154,9 +157,10 @@ class Reader:
         timings = {"segment": (segmented - start) * 1e3, "classify": (classified - segmented) * 1e3,
                    "total": (end - start) * 1e3}
         # the blobs lie down; unless most of them read as digits that stand up (a formula's
-        # letters lie wide beside upright digits; on a turned page few blobs read at all)
-        stand_up = (len(digits) >= UPRIGHT_SHARE * len(seg.blobs)
-                    and not _lying_down([d.box for d in digits], least=2))
+        # letters lie wide beside upright digits; on a turned page few blobs read at all). A
+        # sum's signs read as digits (a bracket as 1, a d as 2) stand up with them.
+        stand_up = (len(written) >= UPRIGHT_SHARE * len(seg.blobs)
+                    and not _lying_down([d.box for d in written], least=2))
         # and a page of many blobs set out in rows is upright, whatever its letters' shapes
         blob_boxes = [b.box for b in seg.blobs]
         in_rows = len(blob_boxes) >= MANY_BLOBS and rows_over_columns(blob_boxes) >= 1.0
