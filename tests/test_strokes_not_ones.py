@@ -272,7 +272,7 @@ def test_a_1_leaning_far_past_the_other_digits_of_its_line_is_a_slash():
     """A sum's "/" reads as a 1. One hand slants its digits alike, its 1s too, and a slash is
     drawn steeper: a 1 leaning 25 degrees past the other digits of its line (three or more,
     leaning alike) is dropped. MNIST's 1s lean anyhow, each from another writer: a line of
-    digits leaning every way says nothing."""
+    digits leaning every way says nothing, unless the 1 leans steeper than any of them."""
     from digits.edge.core.doubts import lean, without_slashes
 
     def page(tilts):
@@ -293,3 +293,12 @@ def test_a_1_leaning_far_past_the_other_digits_of_its_line_is_a_slash():
     assert without_slashes(zeros + [one, slash], every_way, True) == zeros + [one, slash]
     light = 255 - frame  # chalk on a board: the same shapes
     assert without_slashes(zeros + [one, slash], light, False) == zeros + [one]
+    # a slash at 45 degrees or more is steeper than any 1 MNIST's writers wrote: one other digit
+    # on its line, leaning any way, is enough to measure it by
+    steep_frame = page([-30, 0, 30])
+    cv2.line(steep_frame, (560, 90), (620, 25), (30, 30, 30), 4)
+    steep = read((556, 21, 68, 73))
+    assert lean(steep_frame, steep.box) > 42
+    assert without_slashes(zeros + [one, steep], steep_frame, True) == zeros + [one]
+    assert without_slashes(zeros[:1] + [steep], steep_frame, True) == zeros[:1]
+    assert without_slashes([one, steep], steep_frame, True) == [one, steep]  # no digit but 1s to measure by

@@ -46,7 +46,9 @@ D_BOWL = 0.5  # ... and the left third has none above this share of the height (
 SLASH = 25.0  # a 1 leaning this many degrees further right than the other digits of its line ...
 STEEP = 22.0  # ... and this many degrees right of upright, ...
 SLASH_OTHERS = 3  # ... when it has at least this many others (not 1s) ...
-SLASH_SPREAD = 10.0  # ... leaning alike (their middle half within this many degrees) is a "/"
+SLASH_SPREAD = 10.0  # ... leaning alike (their middle half within this many degrees) is a "/";
+SLASH_STEEP = 42.0  # a 1 leaning this far right needs only one other, however they lean (no
+# MNIST test 1 leans 45 degrees, 1 % lean 40)
 PALE = 0.35  # a digit whose ink is under this share as dark as the frame's digits' (their median) ...
 PALE_OTHERS = 5  # ... is dropped when there are at least this many digits to measure by
 
@@ -198,9 +200,10 @@ def d_shaped(frame: np.ndarray, box: Box, dark_ink: bool = True) -> bool:
 def without_slashes(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -> list[DigitRead]:
     """Drop 1s that lean far further right than the other digits of their line: a sum's "/".
     One hand slants its digits alike, its 1s too; a slash is drawn steeper. Only on a line of
-    digits that lean alike (one writer), where the 1 stands out from them."""
+    digits that lean alike (one writer), where the 1 stands out from them, or when the 1 leans
+    steeper than writers lean their 1s (SLASH_STEEP: then one other digit is enough)."""
     ones = [i for i, d in enumerate(digits) if d.label == 1]
-    if not ones or len(digits) < SLASH_OTHERS + 1:
+    if not ones or len(digits) < 2:
         return digits
     leans: dict[int, float] = {}
 
@@ -214,11 +217,12 @@ def without_slashes(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) 
         if lean_of(i) < STEEP:  # most 1s: quickly kept
             continue
         others = [j for j, d in enumerate(digits) if d.label != 1 and _same_line(d.box, digits[i].box)]
-        if len(others) < SLASH_OTHERS:
+        steep = lean_of(i) >= SLASH_STEEP
+        if len(others) < (1 if steep else SLASH_OTHERS):
             continue
         angles = np.array([lean_of(j) for j in others])
         q1, mid, q3 = np.percentile(angles, [25, 50, 75])
-        if q3 - q1 <= SLASH_SPREAD and lean_of(i) - mid >= SLASH:
+        if (steep or q3 - q1 <= SLASH_SPREAD) and lean_of(i) - mid >= SLASH:
             dropped.add(i)
     return [d for i, d in enumerate(digits) if i not in dropped]
 
