@@ -28,6 +28,22 @@ def test_a_1_far_taller_than_the_writing_is_no_digit():
     assert without_tall_ones(writing[:2] + [tall_one]) == writing[:2] + [tall_one]  # too few to judge
 
 
+def test_1s_stacked_end_to_end_in_a_column_are_a_tables_wall():
+    """A score sheet's outer wall, cut where its rows' rules crossed it, read as four 1s one
+    under another, a few pixels apart. 1s written in a column of numbers stand a row apart."""
+    from digits.edge.core.doubts import without_stacked_ones
+
+    wall = [read((861, 177, 4, 60)), read((862, 259, 6, 98)), read((864, 385, 8, 64)),
+            read((866, 457, 3, 36))]
+    others = [read((300, 200, 30, 50), label=5)]
+    assert without_stacked_ones(others + wall) == others
+    column = [read((400, 100 + 90 * k, 8, 50)) for k in range(4)]  # one 1 a row, 40 px apart
+    assert without_stacked_ones(others + column) == others + column
+    assert without_stacked_ones(others + wall[:2]) == others + wall[:2]  # two pieces: a broken 1
+    askew = [read((861 + 30 * k, 177 + 70 * k, 4, 60)) for k in range(3)]  # not one column
+    assert without_stacked_ones(askew) == askew
+
+
 class _AllOnes:
     """A classifier that reads every crop as a sure 1 (the eleven-output layout)."""
     reject_class = 10

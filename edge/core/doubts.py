@@ -49,6 +49,8 @@ SLASH_OTHERS = 3  # ... when it has at least this many others (not 1s) ...
 SLASH_SPREAD = 10.0  # ... leaning alike (their middle half within this many degrees) is a "/";
 SLASH_STEEP = 42.0  # a 1 leaning this far right needs only one other, however they lean (no
 # MNIST test 1 leans 45 degrees, 1 % lean 40)
+STACK = 3  # this many 1s or more stacked end to end in one column ...
+STACK_GAP = 0.45  # ... each at most this share of the shorter's height below the last, are a rule
 PALE = 0.35  # a digit whose ink is under this share as dark as the frame's digits' (their median) ...
 PALE_OTHERS = 5  # ... is dropped when there are at least this many digits to measure by
 
@@ -58,7 +60,7 @@ def without_clutter(digits: list[DigitRead], frame: np.ndarray, blobs: list[Box]
     """The rules for what is no writing (edges, strokes, print, pictures), in turn, on one
     frame's reads (`blobs`: all the blobs the segmenter found, read as digits or not)."""
     h, w = frame.shape[:2]
-    digits = without_tall_ones(inside_frame(digits, w, h))
+    digits = without_stacked_ones(without_tall_ones(inside_frame(digits, w, h)))
     if dark_ink:
         digits = without_pale_print(without_faint_ones(digits, frame), frame)
     return without_strays(without_words(digits, blobs), len(blobs))
@@ -89,6 +91,28 @@ def without_tall_ones(digits: list[DigitRead]) -> list[DigitRead]:
         return digits
     limit = TALL_ONE * float(np.median(others))
     return [d for d in digits if d.label != 1 or d.box[3] <= limit]
+
+
+def without_stacked_ones(digits: list[DigitRead]) -> list[DigitRead]:
+    """Drop 1s stacked end to end in one column, STACK or more: a table's wall, cut into
+    pieces where its rows' rules crossed it and were taken out. Written 1s in a column of
+    numbers stand a row apart, with a gap of about their height between them."""
+    ones = sorted((i for i, d in enumerate(digits) if d.label == 1), key=lambda i: digits[i].box[1])
+    dropped: set[int] = set()
+    for k, first in enumerate(ones):
+        if first in dropped:
+            continue
+        chain, (x, y, w, h) = [first], digits[first].box
+        for j in ones[k + 1 :]:
+            bx, by, bw, bh = digits[j].box
+            gap = by - (y + h)
+            if (j not in dropped and abs((x + w / 2) - (bx + bw / 2)) <= max(w, bw, 0.15 * min(h, bh))
+                    and -0.1 * h <= gap <= STACK_GAP * min(h, bh)):
+                chain.append(j)
+                x, y, w, h = bx, by, bw, bh
+        if len(chain) >= STACK:
+            dropped.update(chain)
+    return [d for i, d in enumerate(digits) if i not in dropped]
 
 
 def without_faint_ones(digits: list[DigitRead], frame: np.ndarray) -> list[DigitRead]:

@@ -20,7 +20,8 @@ reads surely (touching digits written close, which the first cut by width missed
 A digit under the usual smallest, which only the closer look at small writing finds, must read
 at least SMALL_SURE (a form's small marks read unsure). Then the reads that are not writing are
 dropped (`doubts`): a doubtful lone digit on a frame of
-non-digits or at the frame's edge, a "1" far taller than the writing, faint, or joined from
+non-digits or at the frame's edge, a "1" far taller than the writing, stacked end to end
+with others in a column (a table's wall cut by its rules), faint, or joined from
 ONE_PIECES pieces or more (a column of print, a dotted edge), digits far paler than the
 frame's others (grey print: a scanner app's watermark), on a page of words the digit-like
 letters of its words, and last a written sum's signs: its brackets (a ")" read as 1: bowed
