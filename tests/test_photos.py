@@ -337,6 +337,23 @@ def test_a_page_lying_sideways_is_turned_and_an_upright_one_is_not(reader, glyph
     assert [n.text for n in result.numbers] == ["4071", "2583", "6920"]
 
 
+def test_a_short_line_stored_sideways_is_turned_even_when_it_reads_as_digits(reader, glyphs):
+    """Three digits with a "+" between two of them, stored a quarter turned: few blobs, lying in
+    a column. Some lying digits read as digits quite surely (a 0, a 4), so the blobs' reads
+    did not say the page lay down; their column does: a line of writing lies level."""
+    from digits.edge.core.orient import read_upright, rotate
+
+    page = np.full((360, 640), 215, np.float32)
+    for k, digit in enumerate((2, 3, 8)):
+        write(page, glyphs[digit], 120 + 150 * k, 140, 80)
+    cv2.line(page, (215, 180), (245, 180), 40, 5)  # a "+" between the 2 and the 3
+    cv2.line(page, (230, 165), (230, 195), 40, 5)
+    upright = bgr(page)
+    for stored in (90, 270):
+        result, turn, _ = read_upright(reader, rotate(upright, stored))
+        assert turn == 360 - stored and [d.label for d in result.digits] == [2, 3, 8]
+
+
 def test_a_real_sticky_note_stored_sideways_is_turned_back(reader):
     """A committed photo of a sticky note with two long numbers, stored a quarter turned either
     way. On its side, each row's digits stack into a few tall blobs that read as nothing, so

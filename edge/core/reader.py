@@ -79,6 +79,8 @@ SIDEWAYS_BLOBS = 4  # a page is judged turned only on this many blobs or more ..
 SIDEWAYS_ASPECT = 1.0  # ... whose median width is over this times their height, unless
 UPRIGHT_SHARE = 0.35  # at least this share of them reads as digits, and those stand up,
 MANY_BLOBS = 20  # or this many blobs or more bunch into rows (a page of print's letters lie wide)
+LINE_BLOBS = 3  # this many lying blobs or more in a column (fewer than MANY_BLOBS: under LINE_COLUMN
+LINE_COLUMN = 0.6  # rows over columns) are a line of writing turned, whatever they read as
 
 
 @dataclass(frozen=True)
@@ -164,8 +166,14 @@ class Reader:
                     and not _lying_down([d.box for d in written], least=2))
         # and a page of many blobs set out in rows is upright, whatever its letters' shapes
         blob_boxes = [b.box for b in seg.blobs]
-        in_rows = len(blob_boxes) >= MANY_BLOBS and rows_over_columns(blob_boxes) >= 1.0
-        sideways = _lying_down(blob_boxes) and not stand_up and not in_rows
+        rows = rows_over_columns(blob_boxes)
+        in_rows = len(blob_boxes) >= MANY_BLOBS and rows >= 1.0
+        # lying blobs set out in a column are a line or a page's rows turned, even when they read
+        # as digits (a page of 9s on its side: each 9 cut in two and read as "07" quite surely;
+        # a sum of three digits on its side, read as "0 4 0")
+        in_column = rows < (1.0 if len(blob_boxes) >= MANY_BLOBS else LINE_COLUMN)
+        sideways = (_lying_down(blob_boxes) and not in_rows and not stand_up) or (
+            in_column and not in_rows and _lying_down(blob_boxes, least=LINE_BLOBS))
         return FrameResult(w, h, tuple(digits), number_reads, timings, sideways,
                            tuple(b.box for b in seg.blobs), seg.print_lines)
 
