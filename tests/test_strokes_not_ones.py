@@ -160,6 +160,27 @@ def test_an_unsure_8_that_closes_no_loop_is_a_written_x():
     assert without_crossings([x_read, eight], 255 - frame, False) == [eight]  # chalk
 
 
+def test_a_plain_leaning_stroke_in_a_sum_is_a_slash():
+    """"(3+4/2)": a "/" drawn 20 degrees from upright reads as a sure 1; MNIST's writers lean
+    a third of their 1s further. In a sum (a sign on the line that is no digit) a plain
+    stroke leaning 15 degrees past the digits beside it is a slash; a 1 with a flag, or one in
+    a line of numbers with no sign, stays."""
+    from digits.edge.core.doubts import without_slashes
+
+    frame = np.full((120, 640, 3), 235, np.uint8)
+    for x in (60, 300):  # two upright digits: ovals
+        cv2.ellipse(frame, (x, 55), (14, 32), 0, 0, 360, (30, 30, 30), 4)
+    cv2.line(frame, (150, 90), (176, 20), (30, 30, 30), 4)  # the slash, 20 degrees
+    cv2.line(frame, (470, 90), (496, 20), (30, 30, 30), 4)  # the same stroke with a flag
+    cv2.line(frame, (496, 20), (478, 42), (30, 30, 30), 4)
+    zeros = [DigitRead((x - 18, 19, 36, 72), 0, 0.99, 6, 0.01) for x in (60, 300)]
+    slash, flagged = read((146, 16, 34, 78)), read((466, 16, 34, 78))
+    plus = (220, 45, 20, 20)  # a "+" that read as no digit
+    assert without_slashes(zeros + [slash], frame, True, [plus]) == zeros
+    assert without_slashes(zeros + [slash], frame, True, []) == zeros + [slash]  # no sign: a 1
+    assert without_slashes(zeros + [flagged], frame, True, [plus]) == zeros + [flagged]
+
+
 def test_an_unsure_2_shaped_like_a_written_d_is_a_formulas_d():
     """A formula's "dx": its d reads as a 2 (80-86 % on three photos). A d's top is its stem
     alone, at the right, with its bowl low on the left; a 2's top arcs over from the left."""

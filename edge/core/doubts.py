@@ -49,6 +49,10 @@ SLASH_OTHERS = 3  # ... when it has at least this many others (not 1s) ...
 SLASH_SPREAD = 10.0  # ... leaning alike (their middle half within this many degrees) is a "/";
 SLASH_STEEP = 42.0  # a 1 leaning this far right needs only one other, however they lean (no
 # MNIST test 1 leans 45 degrees, 1 % lean 40)
+PLAIN_STEEP = 18.0  # a plain stroke (crossed once on PLAIN_RUN of its rows: no flag, no base) ...
+PLAIN_SLASH = 15.0  # ... leaning this far right, and this much further than another digit of its line
+PLAIN_RUN = 0.95
+SIGN_SIZE = 0.25  # ... when a sign (a blob holding no digit, this big for its height) is on its line
 STACK = 3  # this many 1s or more stacked end to end in one column ...
 STACK_GAP = 0.45  # ... each at most this share of the shorter's height below the last, are a rule
 PALE = 0.35  # a digit whose ink is under this share as dark as the frame's digits' (their median) ...
@@ -66,11 +70,13 @@ def without_clutter(digits: list[DigitRead], frame: np.ndarray, blobs: list[Box]
     return without_strays(without_words(digits, blobs), len(blobs))
 
 
-def without_signs(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -> list[DigitRead]:
+def without_signs(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,
+                  blobs: list[Box] = ()) -> list[DigitRead]:
     """The rules for a written sum's or formula's signs, applied last: they are writing, upright
-    like its digits, and must not make the frame look like clutter."""
+    like its digits, and must not make the frame look like clutter. (`blobs`: all the blobs the
+    segmenter found; those that hold no digit are the sum's other signs.)"""
     signs = without_crossings(without_brackets(digits, frame, dark_ink), frame, dark_ink)
-    return without_slashes(without_ds(signs, frame, dark_ink), frame, dark_ink)
+    return without_slashes(without_ds(signs, frame, dark_ink), frame, dark_ink, blobs)
 
 
 def inside_frame(digits: list[DigitRead], w: int, h: int) -> list[DigitRead]:
@@ -221,11 +227,13 @@ def d_shaped(frame: np.ndarray, box: Box, dark_ink: bool = True) -> bool:
     return bool(stem and top.size and top[0] >= D_TOP * w and bowl.size and bowl[0] >= D_BOWL * h)
 
 
-def without_slashes(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -> list[DigitRead]:
+def without_slashes(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,
+                    blobs: list[Box] = ()) -> list[DigitRead]:
     """Drop 1s that lean far further right than the other digits of their line: a sum's "/".
     One hand slants its digits alike, its 1s too; a slash is drawn steeper. Only on a line of
     digits that lean alike (one writer), where the 1 stands out from them, or when the 1 leans
-    steeper than writers lean their 1s (SLASH_STEEP: then one other digit is enough)."""
+    steeper than writers lean their 1s (SLASH_STEEP: then one other digit is enough). In a
+    sum (a sign that is no digit on the line) a plain stroke leaning less far is a "/" too."""
     ones = [i for i, d in enumerate(digits) if d.label == 1]
     if not ones or len(digits) < 2:
         return digits
@@ -238,17 +246,45 @@ def without_slashes(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) 
 
     dropped = set()
     for i in ones:
-        if lean_of(i) < STEEP:  # most 1s: quickly kept
+        if lean_of(i) < PLAIN_STEEP:  # most 1s: quickly kept
             continue
         others = [j for j, d in enumerate(digits) if d.label != 1 and _same_line(d.box, digits[i].box)]
-        steep = lean_of(i) >= SLASH_STEEP
-        if len(others) < (1 if steep else SLASH_OTHERS):
+        if not others:
             continue
         angles = np.array([lean_of(j) for j in others])
         q1, mid, q3 = np.percentile(angles, [25, 50, 75])
-        if (steep or q3 - q1 <= SLASH_SPREAD) and lean_of(i) - mid >= SLASH:
+        steep = lean_of(i) >= SLASH_STEEP
+        if (lean_of(i) >= STEEP and len(others) >= (1 if steep else SLASH_OTHERS)
+                and (steep or q3 - q1 <= SLASH_SPREAD) and lean_of(i) - mid >= SLASH):
+            dropped.add(i)
+        elif (lean_of(i) - mid >= PLAIN_SLASH and _sign_beside(digits, i, blobs)
+              and plain(frame, digits[i].box, dark_ink)):
             dropped.add(i)
     return [d for i, d in enumerate(digits) if i not in dropped]
+
+
+def _sign_beside(digits: list[DigitRead], i: int, blobs: list[Box]) -> bool:
+    """Whether a blob holding no digit, not a speck (SIGN_SIZE of the digit's height), lies on
+    digit i's line: a sum's other signs (+ - x = and brackets)."""
+    box = digits[i].box
+    centres = [(d.box[0] + d.box[2] / 2, d.box[1] + d.box[3] / 2) for d in digits]
+    for b in blobs:
+        if max(b[2], b[3]) < SIGN_SIZE * box[3] or not _same_line(b, box):
+            continue
+        if not any(b[0] <= cx <= b[0] + b[2] and b[1] <= cy <= b[1] + b[3] for cx, cy in centres):
+            return True
+    return False
+
+
+def plain(frame: np.ndarray, box: Box, dark_ink: bool = True) -> bool:
+    """Whether the ink in `box` is one plain stroke: crossed once on nearly every row (a 1's
+    flag or base crosses beside its stem)."""
+    ink = _ink(frame, box, dark_ink)
+    if ink.size == 0:
+        return False
+    starts = np.count_nonzero(np.diff((ink // 255).astype(np.int8), axis=1, prepend=0) == 1, axis=1)
+    crossed = starts[starts > 0]
+    return bool(crossed.size) and np.count_nonzero(crossed == 1) >= PLAIN_RUN * crossed.size
 
 
 def lean(frame: np.ndarray, box: Box, dark_ink: bool = True) -> float:

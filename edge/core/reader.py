@@ -28,8 +28,9 @@ letters of its words, and last a written sum's signs: its brackets (a ")" read a
 out and taller than the digits it closes, and its "("; or a plain "(" and ")" curved opposite
 ways round other digits, at any height), an unsure 8 that
 closes no loop (an x), an unsure 2 shaped like a d (a formula's "dx"), and a 1 leaning far
-past the other digits of its line (a "/"). Whether the page lies sideways is judged on the
-reads before the signs go: signs stand up like the digits they are written with.
+past the other digits of its line, or in a sum a plain stroke leaning less far (a "/").
+Whether the page lies sideways is judged on the reads before the signs go: signs stand up
+like the digits they are written with.
 Nothing under SMALLEST_PX tall is read at all: at that size a printed page's letters read as
 digits, and a written digit has too few pixels to tell.
 
@@ -146,7 +147,7 @@ class Reader:
         counted = [b.box for b in seg.blobs if b.box[3] >= seg.least_px]  # the page's blobs, for its words
         read = [d for d in self._classify(seg) if d.box[3] >= seg.least_px or d.confidence >= SMALL_SURE]
         written = doubts.without_clutter(read, frame, counted, seg.polarity == "dark")
-        digits = doubts.without_signs(written, frame, seg.polarity == "dark")
+        digits = doubts.without_signs(written, frame, seg.polarity == "dark", counted)
         classified = time.perf_counter()
         groups = numbering.group([d.box for d in digits], _marks(seg, digits), seg.rules)
         groups = numbering.practice_apart(groups, [d.label for d in digits])
