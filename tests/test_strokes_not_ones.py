@@ -179,6 +179,12 @@ def test_a_plain_leaning_stroke_in_a_sum_is_a_slash():
     assert without_slashes(zeros + [slash], frame, True, [plus]) == zeros
     assert without_slashes(zeros + [slash], frame, True, []) == zeros + [slash]  # no sign: a 1
     assert without_slashes(zeros + [flagged], frame, True, [plus]) == zeros + [flagged]
+    # a page of numbers whose writer leans every 1 so: three or more such strokes are 1s
+    page = frame.copy()
+    for x in (360, 400):
+        cv2.line(page, (x, 90), (x + 26, 20), (30, 30, 30), 4)
+    hand = [slash, read((356, 16, 34, 78)), read((396, 16, 34, 78))]
+    assert without_slashes(zeros + hand, page, True, [plus]) == zeros + hand
 
 
 def test_an_unsure_2_shaped_like_a_written_d_is_a_formulas_d():

@@ -52,6 +52,7 @@ SLASH_STEEP = 42.0  # a 1 leaning this far right needs only one other, however t
 PLAIN_STEEP = 18.0  # a plain stroke (crossed once on PLAIN_RUN of its rows: no flag, no base) ...
 PLAIN_SLASH = 15.0  # ... leaning this far right, and this much further than another digit of its line
 PLAIN_RUN = 0.95
+PLAIN_HAND = 3  # ... unless the frame holds this many such strokes: a hand that leans its 1s so
 SIGN_SIZE = 0.25  # ... when a sign (a blob holding no digit, this big for its height) is on its line
 STACK = 3  # this many 1s or more stacked end to end in one column ...
 STACK_GAP = 0.45  # ... each at most this share of the shorter's height below the last, are a rule
@@ -244,7 +245,7 @@ def without_slashes(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,
             leans[i] = lean(frame, digits[i].box, dark_ink)
         return leans[i]
 
-    dropped = set()
+    dropped, plain_slashes = set(), set()
     for i in ones:
         if lean_of(i) < PLAIN_STEEP:  # most 1s: quickly kept
             continue
@@ -259,7 +260,9 @@ def without_slashes(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,
             dropped.add(i)
         elif (lean_of(i) - mid >= PLAIN_SLASH and _sign_beside(digits, i, blobs)
               and plain(frame, digits[i].box, dark_ink)):
-            dropped.add(i)
+            plain_slashes.add(i)
+    if len(plain_slashes) < PLAIN_HAND:  # as many leaning so are a hand's 1s (a page of numbers)
+        dropped |= plain_slashes
     return [d for i, d in enumerate(digits) if i not in dropped]
 
 
