@@ -187,6 +187,25 @@ def test_a_plain_leaning_stroke_in_a_sum_is_a_slash():
     assert without_slashes(zeros + hand, page, True, [plus]) == zeros + hand
 
 
+def test_an_unsure_4_shaped_like_a_plus_is_a_sums_plus():
+    """A sum's "+" reads as a 4 (58-86 % on photos of sums). Its ink is one upright and one
+    level stroke crossing; a 4's first stroke runs off both, to its upper left."""
+    from digits.edge.core.doubts import plus_shaped, without_pluses
+
+    frame = np.full((120, 300, 3), 235, np.uint8)
+    cv2.line(frame, (60, 30), (60, 90), (30, 30, 30), 4)  # the "+"
+    cv2.line(frame, (30, 60), (90, 60), (30, 30, 30), 4)
+    cv2.line(frame, (170, 15), (160, 75), (30, 30, 30), 4)  # a 4: its first stroke ...
+    cv2.line(frame, (160, 75), (215, 75), (30, 30, 30), 4)  # ... its bar ...
+    cv2.line(frame, (200, 15), (200, 105), (30, 30, 30), 4)  # ... and its stem
+    plus = DigitRead((28, 28, 64, 64), 4, 0.6, 1, 0.2)
+    four = DigitRead((158, 13, 60, 94), 4, 0.6, 9, 0.2)
+    assert plus_shaped(frame, plus.box) and not plus_shaped(frame, four.box)
+    assert without_pluses([plus, four], frame, True) == [four]
+    sure = replace(plus, confidence=0.9)  # read this surely: a 4 written so
+    assert without_pluses([sure], frame, True) == [sure]
+
+
 def test_an_unsure_2_shaped_like_a_written_d_is_a_formulas_d():
     """A formula's "dx": its d reads as a 2 (80-86 % on three photos). A d's top is its stem
     alone, at the right, with its bowl low on the left; a 2's top arcs over from the left."""

@@ -39,6 +39,9 @@ PAIR_ONE_RUN = 0.9  # ... and crossed once on this share of its rows (no flag, n
 PAIR_SPAN = 10.0  # ... the pair at most this many of their heights apart, neither written against a
 # digit outside them (closer than numbering.MAX_GAP of its height: a curved 1 inside a number)
 CROSS_SURE = 0.9  # an 8 with no loop is kept only if it reads at least this surely
+PLUS_SURE = 0.7  # a 4 read less surely than this ...
+PLUS_OFF = 0.1  # ... with under this share of its ink off its two strokes' bands is a "+"
+PLUS_BAND = 0.15  # (each band this share of the ink's longer side either side of the stroke)
 D_SURE = 0.95  # a 2 shaped like a written d is kept only if it reads at least this surely: a d's
 D_STEM = 0.9  # ... stem inks the right third of its box on this share of the rows, ...
 D_TOP = 0.6  # ... its top rows (the upper 30 %) have no ink left of this share of the width, ...
@@ -77,6 +80,7 @@ def without_signs(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,
     like its digits, and must not make the frame look like clutter. (`blobs`: all the blobs the
     segmenter found; those that hold no digit are the sum's other signs.)"""
     signs = without_crossings(without_brackets(digits, frame, dark_ink), frame, dark_ink)
+    signs = without_pluses(signs, frame, dark_ink)
     return without_slashes(without_ds(signs, frame, dark_ink), frame, dark_ink, blobs)
 
 
@@ -203,6 +207,29 @@ def without_crossings(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool
     its two strokes cross without closing anything. A written 8 closes at least one loop."""
     return [d for d in digits
             if d.label != 8 or d.confidence >= CROSS_SURE or loops(frame, d.box, dark_ink) > 0]
+
+
+def without_pluses(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -> list[DigitRead]:
+    """Drop unsure 4s that are a sum's "+": all their ink lies on one upright and one level
+    stroke crossing, where a 4's first stroke runs off both (its upper left)."""
+    return [d for d in digits
+            if d.label != 4 or d.confidence >= PLUS_SURE or not plus_shaped(frame, d.box, dark_ink)]
+
+
+def plus_shaped(frame: np.ndarray, box: Box, dark_ink: bool = True) -> bool:
+    """Whether the ink in `box` is a cross of one upright and one level stroke: under PLUS_OFF
+    of it off the bands round its fullest column and its fullest row."""
+    ink = _ink(frame, box, dark_ink) > 0
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size < 5 or cols.size < 5:
+        return False
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    cx, cy = int(np.argmax(ink.sum(axis=0))), int(np.argmax(ink.sum(axis=1)))
+    band = max(2, int(PLUS_BAND * max(ink.shape)))
+    off = ink.copy()
+    off[:, max(0, cx - band) : cx + band + 1] = False
+    off[max(0, cy - band) : cy + band + 1, :] = False
+    return np.count_nonzero(off) < PLUS_OFF * np.count_nonzero(ink)
 
 
 def without_ds(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -> list[DigitRead]:

@@ -27,7 +27,8 @@ frame's others (grey print: a scanner app's watermark), on a page of words the d
 letters of its words, and last a written sum's signs: its brackets (a ")" read as 1: bowed
 out and taller than the digits it closes, and its "("; or a plain "(" and ")" curved opposite
 ways round other digits, at any height), an unsure 8 that
-closes no loop (an x), an unsure 2 shaped like a d (a formula's "dx"), and a 1 leaning far
+closes no loop (an x), an unsure 4 that is a cross of two strokes (a "+"), an unsure 2
+shaped like a d (a formula's "dx"), and a 1 leaning far
 past the other digits of its line, or in a sum a plain stroke leaning less far (a "/").
 Whether the page lies sideways is judged on the reads before the signs go: signs stand up
 like the digits they are written with.
