@@ -337,6 +337,18 @@ def test_a_page_lying_sideways_is_turned_and_an_upright_one_is_not(reader, glyph
     assert [n.text for n in result.numbers] == ["4071", "2583", "6920"]
 
 
+def test_a_thin_1_in_a_strip_cropped_round_its_line_is_no_ruled_line(reader, glyphs):
+    """A photo cropped to one line of writing, 90 px tall: a fine pen's 1 is over half the
+    strip's height, long enough for an upright rule, and was taken out as one (its "10" read
+    as "0"). In a strip an upright rule must nearly span it."""
+    page = np.full((90, 600), 215, np.float32)
+    write(page, glyphs[2], 60, 18, 55)
+    cv2.line(page, (250, 18), (250, 72), 40, 2)  # the 1, a fine pen's
+    write(page, glyphs[0], 266, 18, 55)
+    result = reader.read(bgr(page))
+    assert [n.text for n in result.numbers] == ["2", "10"]
+
+
 def test_a_short_line_stored_sideways_is_turned_even_when_it_reads_as_digits(reader, glyphs):
     """Three digits with a "+" between two of them, stored a quarter turned: few blobs, lying in
     a column. Some lying digits read as digits quite surely (a 0, a 4), so the blobs' reads

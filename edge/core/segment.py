@@ -76,6 +76,8 @@ EMPTY = 0.02  # an outline with at most this share of its own ink in its middle 
 RUN_FILL = 0.3  # a piece far wider than a digit with at least this share of its box inked is a run
 ROWS_REJOINED = 1.2  # writing taller than this many rule pitches is rows re-joined across the rules
 CLOSER_MIN = 0.5  # the closer look at small writing reads digits down to this share of min_height
+STRIP = 3.0  # a frame this many times wider than tall is a strip round one line of writing ...
+STRIP_LINE = 0.9  # ... where an upright run is a rule only if it spans this share of its height
 WALL_PITCH = 1.8  # upright rules this many writing heights apart or more wall off a table's cells
 # (closer ones, graph paper, only stop a line's regular spacing joining its numbers)
 
@@ -405,7 +407,10 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig,
     max_h = config.max_height * h
     removed = 0
     # lines are only looked for when something is long enough to be one: most frames skip it
-    longest_x, longest_y = int(config.line_x * w), int(config.line_y * h)
+    # in a strip cropped round one line of writing a 1 is half its height: there an upright
+    # rule must nearly span it
+    upright = config.line_y if w < STRIP * h else STRIP_LINE
+    longest_x, longest_y = int(config.line_x * w), int(upright * h)
     faint = (ink > level // 2).view(np.uint8)
     before, bands, uprights = weak, [], []
     weak, removed = _without_lines(weak, faint, longest_x, longest_y, min(h, w), config, bands, uprights)
