@@ -54,7 +54,7 @@ SLASH_STEEP = 42.0  # a 1 leaning this far right needs only one other, however t
 # MNIST test 1 leans 45 degrees, 1 % lean 40)
 PLAIN_STEEP = 18.0  # a plain stroke (crossed once on PLAIN_RUN of its rows: no flag, no base) ...
 PLAIN_SLASH = 15.0  # ... leaning this far right, and this much further than another digit of its line
-PLAIN_RUN = 0.95
+PLAIN_RUN = 0.9
 PLAIN_HAND = 3  # ... unless the frame holds this many such strokes: a hand that leans its 1s so
 SIGN_SIZE = 0.25  # ... when a sign (a blob holding no digit, this big for its height) is on its line
 STACK = 3  # this many 1s or more stacked end to end in one column ...
