@@ -413,6 +413,25 @@ def test_a_turn_that_joins_a_page_into_fewer_blobs_is_not_taken():
     assert _set_in_rows(frame(stacked), frame(words))  # stacked rows come apart
 
 
+def test_a_grid_of_digits_read_far_more_surely_turned_is_turned():
+    """A page of 100 digits in rows and columns alike, stored on its side: its rows say nothing
+    and its blobs read poorly (23 digits). Turned, it reads 100 sure digits from 127 blobs: a
+    page of digits. A turn that reads fewer of its blobs, or not far more surely, is not one."""
+    from digits.edge.core.orient import _page_of_digits
+    from digits.edge.core.reader import DigitRead, FrameResult
+
+    def frame(blobs, digits, sure):
+        reads = tuple(DigitRead((0, 0, 10, 20), 3, sure, 5, 0.0) for _ in range(digits))
+        boxes = tuple((30 * (i % 10), 40 * (i // 10), 10, 20) for i in range(blobs))
+        return FrameResult(640, 480, reads, (), blob_boxes=boxes)
+
+    side = frame(130, 23, 0.55)
+    assert _page_of_digits(side, frame(127, 100, 0.9))
+    assert not _page_of_digits(side, frame(127, 60, 0.9))  # under 70 % of its blobs read
+    assert not _page_of_digits(side, frame(100, 95, 0.9))  # far fewer blobs: print joined
+    assert not _page_of_digits(frame(130, 80, 0.9), frame(127, 100, 0.9))  # not far surer
+
+
 def test_a_page_with_lines_of_print_is_not_turned_to_where_there_are_none():
     """A cookbook page whose print is now found line by line kept only 11 blobs of its own,
     lying wide, so it looked sideways; turned a quarter, 64 of its letters read as digits,

@@ -15,7 +15,8 @@ A photo whose blobs read poorly may be a page on its side that neither test catc
 row's digits stacked into one tall blob (across a row they are closer than rows are apart).
 Both quarter turns are read, and the better one is kept only when it reads far more surely,
 mostly digits, with its blobs set in rows (a grid of crosses, turned, reads as digits too,
-but it was in rows already).
+but it was in rows already), or when it reads nearly every blob as a sure digit, four times
+as surely as the photo: a grid of digits, in rows and columns alike, whose rows say nothing.
 A close-up of a digit or two has too few blobs for their shapes to tell: when the model reads
 none of them as a digit, the turn that reads every one surely is taken, if only one turn does.
 Otherwise the photo is read as it is. Upside down (180) looks like upright to this test, so it
@@ -42,6 +43,11 @@ MUCH_SURER = 2.0  # and one is kept if it reads this many times as surely as the
 TURNED_DIGITS = 3  # finds this many digits or more, from at least half of its blobs,
 TURNED_SURE = 0.6  # with this sureness per digit (1s count as unsure),
 SPLITS = 2.0  # and sets its blobs in rows: better than before, or this many times the blobs
+GRID_DIGITS = 20  # a turn reading this many digits or more ...
+GRID_SHARE = 0.7  # ... from this share of its blobs or more ...
+GRID_BLOBS = 0.9  # ... which are nearly as many as the photo's ...
+GRID_SURE = 0.8  # ... this surely each (1s count as unsure) ...
+GRID_SURER = 4.0  # ... and this many times as surely as the photo is a grid of digits turned up
 PRINTED = 10  # a photo showing this many lines of print is not turned to where there are none
 # (a few may be letters across a turned page's lines, whose size is the height's share of a turn)
 
@@ -111,12 +117,25 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
                 and _set_in_rows(first, best[0])
                 and sure >= TURNED_SURE * len(best[0].digits) and sure >= MUCH_SURER * sureness(first)):
             return best
+        if _page_of_digits(first, best[0]):
+            return best
         return _straightened(reader, frame, first)
     # the turn's digits stand up, it reads nearly as surely as the photo did, and it is not a
     # page of 1s (strokes turned up): at least half of what it read is sure and not a 1
     if not best[0].sideways and sure >= AS_SURE * sureness(first) and sure >= 0.5 * len(best[0].digits):
         return best
     return _straightened(reader, frame, first)
+
+
+def _page_of_digits(first: FrameResult, turned: FrameResult) -> bool:
+    """A grid of digits (in rows and columns alike, so its rows say nothing) on its side: the
+    turn reads nearly every blob, no fewer than the photo's, as a sure digit, many times as
+    surely as the photo did."""
+    blobs, digits = len(turned.blob_boxes), len(turned.digits)
+    sure = sureness(turned)
+    return (not turned.sideways and digits >= GRID_DIGITS and digits >= GRID_SHARE * blobs
+            and blobs >= GRID_BLOBS * len(first.blob_boxes) and sure >= GRID_SURE * digits
+            and sure >= GRID_SURER * sureness(first))
 
 
 def _doubtful(first: FrameResult) -> bool:
