@@ -407,10 +407,11 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig,
     max_h = config.max_height * h
     removed = 0
     # lines are only looked for when something is long enough to be one: most frames skip it
-    # in a strip cropped round one line of writing a 1 is half its height: there an upright
-    # rule must nearly span it
+    # in a strip cropped round one line of writing a 1 is half its height: there a rule across
+    # the line (upright, or level in a strip stored on its side) must nearly span it
+    across_x = config.line_x if h < STRIP * w else STRIP_LINE
     upright = config.line_y if w < STRIP * h else STRIP_LINE
-    longest_x, longest_y = int(config.line_x * w), int(upright * h)
+    longest_x, longest_y = int(across_x * w), int(upright * h)
     faint = (ink > level // 2).view(np.uint8)
     before, bands, uprights = weak, [], []
     weak, removed = _without_lines(weak, faint, longest_x, longest_y, min(h, w), config, bands, uprights)
