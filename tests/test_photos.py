@@ -444,6 +444,25 @@ def test_a_grid_of_digits_read_far_more_surely_turned_is_turned():
     assert not _page_of_digits(frame(130, 80, 0.9), frame(127, 100, 0.9))  # not far surer
 
 
+def test_a_close_up_sum_on_its_side_is_turned_by_its_sure_digits():
+    """"2+3" stored sideways: three blobs, none read. One quarter turn reads the 2 and the 3
+    surely and the "+" as nothing; the other one digit: the sum is the first turn's. A single
+    digit must still read surely, and a turn that both ways reads alike decides nothing."""
+    from digits.edge.core.orient import _close_up_turned
+    from digits.edge.core.reader import DigitRead, FrameResult
+
+    def turn(labels, blobs, degrees):
+        reads = tuple(DigitRead((40 * i, 0, 20, 30), label, 0.99, 0, 0.0) for i, label in enumerate(labels))
+        boxes = tuple((40 * i, 0, 20, 30) for i in range(blobs))
+        return FrameResult(640, 480, reads, (), blob_boxes=boxes), degrees, None
+
+    both = [turn([2], 3, 90), turn([2, 3], 3, 270)]
+    assert _close_up_turned(both)[1] == 270
+    assert _close_up_turned([turn([2], 3, 90), turn([5], 3, 270)]) is None  # one digit of three
+    assert _close_up_turned([turn([4], 1, 90), turn([], 1, 270)])[1] == 90
+    assert _close_up_turned([turn([0, 8], 3, 90), turn([0, 8], 3, 270)]) is None
+
+
 def test_a_page_with_lines_of_print_is_not_turned_to_where_there_are_none():
     """A cookbook page whose print is now found line by line kept only 11 blobs of its own,
     lying wide, so it looked sideways; turned a quarter, 64 of its letters read as digits,

@@ -160,12 +160,18 @@ def _set_in_rows(first: FrameResult, turned: FrameResult) -> bool:
 def _close_up_turned(turns: list[tuple[FrameResult, int, np.ndarray]]
                      ) -> tuple[FrameResult, int, np.ndarray] | None:
     """Of a close-up of a digit or two, read as nothing, the one quarter turn that reads every
-    blob as a sure digit (a lying 4 reads as nothing; stood up the other way it is upside
-    down). None when neither turn or both do so (a 0 or an 8 reads either way)."""
+    blob as a sure digit, or all but one when it reads two or more (the "+" of "2+3"); a lying
+    4 reads as nothing, stood up the other way it is upside down. None when neither turn or
+    both do so (a 0 or an 8 reads either way)."""
     found = [(result, degrees, turned) for result, degrees, turned in turns
-             if result.digits and len(result.digits) == len(result.blob_boxes)
+             if result.digits and len(result.digits) >= _all_but_a_sign(len(result.blob_boxes))
              and all(d.confidence >= CLOSE_UP_SURE and d.label != 1 for d in result.digits)]
     return found[0] if len(found) == 1 else None
+
+
+def _all_but_a_sign(blobs: int) -> int:
+    """How many of a close-up's blobs must read as digits: all, or all but one of three or more."""
+    return min(blobs, max(2, blobs - 1))
 
 
 def _straightened(reader: Reader, frame: np.ndarray,

@@ -82,7 +82,7 @@ SIDEWAYS_ASPECT = 1.0  # ... whose median width is over this times their height,
 UPRIGHT_SHARE = 0.35  # at least this share of them reads as digits, and those stand up,
 MANY_BLOBS = 20  # or this many blobs or more bunch into rows (a page of print's letters lie wide)
 LINE_BLOBS = 3  # this many lying blobs or more in a column (fewer than MANY_BLOBS: under LINE_COLUMN
-LINE_COLUMN = 0.6  # rows over columns) are a line of writing turned, whatever they read as
+LINE_COLUMN = 0.7  # rows over columns) are a line of writing turned, whatever they read as
 
 
 @dataclass(frozen=True)
