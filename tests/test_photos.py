@@ -492,6 +492,32 @@ def test_a_page_with_lines_of_print_is_not_turned_to_where_there_are_none():
     assert read_upright(Fake(PRINTED - 1, 0), photo)[1] != 0
 
 
+def test_a_page_of_print_on_its_side_is_turned_to_where_its_lines_lie_level():
+    """A printed thesis page stored sideways: no line of print as it is, and its lying letters,
+    upright strokes now, read as 18 1s. Turned a quarter, either way, it shows 31 lines of
+    print and reads no digit: a page of print on its side."""
+    from digits.edge.core.orient import PRINTED, read_upright
+    from digits.edge.core.reader import DigitRead, FrameResult
+
+    ones = tuple(DigitRead((20 * i, 10, 4, 20), 1, 0.99, 7, 0.01) for i in range(18))
+    strokes = tuple((20 * i, 10 + 30 * (i % 2), 4, 20) for i in range(40))
+
+    class Fake:
+        def __init__(self, turned_lines: int):
+            self.turned_lines = turned_lines
+
+        def read(self, frame):
+            if frame.shape[0] == 60:  # as stored
+                return FrameResult(80, 60, ones, (), blob_boxes=strokes, print_lines=0)
+            return FrameResult(60, 80, (), (), sideways=True, blob_boxes=strokes[:4],
+                               print_lines=self.turned_lines)
+
+    photo = np.zeros((60, 80, 3), np.uint8)
+    result, turn, _ = read_upright(Fake(PRINTED + 21), photo)
+    assert turn != 0 and not result.digits
+    assert read_upright(Fake(PRINTED - 1), photo)[1] == 0  # a few lines say nothing
+
+
 def test_a_page_of_print_is_read_with_its_lines_level(reader):
     """A small photo of printed text, JPEG-compressed hard: its letters and words lie wide,
     as a turned page's digits do, but its lines are rows. Turned a quarter, the model read

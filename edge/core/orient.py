@@ -20,7 +20,8 @@ as surely as the photo: a grid of digits, in rows and columns alike, whose rows 
 A close-up of a digit or two has too few blobs for their shapes to tell: when the model reads
 none of them as a digit, the turn that reads every one surely is taken, if only one turn does.
 Otherwise the photo is read as it is. Upside down (180) looks like upright to this test, so it
-is never guessed. Lines of print lie level: a photo that shows many is not turned to where none are.
+is never guessed. Lines of print lie level: a photo that shows many is not turned to where none are,
+and a photo that shows none, whose quarter turn shows many, is a page of print on its side.
 """
 
 from __future__ import annotations
@@ -99,6 +100,10 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
         return _straightened(reader, frame, first)
     if not turns():
         return _straightened(reader, frame, first)
+    # a page of print on its side: no line of print as it is, many level lines turned
+    printed = [t for t in turns() if t[0].print_lines >= PRINTED]
+    if printed and first.print_lines < PAGE_LINES:
+        return min(printed, key=lambda t: len(t[0].digits))
     best = max(turns(), key=lambda t: sureness(t[0]))
     sure = sureness(best[0])
     if in_columns:
