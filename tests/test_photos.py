@@ -518,6 +518,39 @@ def test_a_page_of_print_on_its_side_is_turned_to_where_its_lines_lie_level():
     assert read_upright(Fake(PRINTED - 1), photo)[1] == 0  # a few lines say nothing
 
 
+def test_of_two_quarter_turns_the_one_whose_1s_read_too_is_up():
+    """A sum on its side, "[10-81/9]*50": turned one way it reads 1 0 8 1 9 7 5 0, the other
+    way (upside down) 0 9 6 6 8 0 6 7, its flagged 1s read as 6 and 7. Without its 1s the
+    upside-down turn read more surely; between two turns the 1s count."""
+    from digits.edge.core.orient import read_upright
+    from digits.edge.core.reader import DigitRead, FrameResult
+
+    def reads(labels, sure):
+        return tuple(DigitRead((30 * i, 10, 20, 30), label, sure, 0, 0.0) for i, label in enumerate(labels))
+
+    lying = tuple((10, 30 * i, 30, 20) for i in range(8))
+
+    class Fake:
+        def read(self, frame):
+            if frame.shape[0] == 60:  # as stored: on its side
+                return FrameResult(80, 60, (), (), sideways=True, blob_boxes=lying)
+            return FrameResult(60, 80, (), (), blob_boxes=lying)
+
+    class Turned(Fake):
+        seen = 0
+
+        def read(self, frame):
+            if frame.shape[0] == 60:
+                return super().read(frame)
+            Turned.seen += 1
+            if Turned.seen == 1:  # the first quarter turn read (90): upside down
+                return FrameResult(60, 80, reads([0, 9, 6, 6, 8, 0, 6, 7], 0.8), (), blob_boxes=lying)
+            return FrameResult(60, 80, reads([1, 0, 8, 1, 9, 7, 5, 0], 0.95), (), blob_boxes=lying)
+
+    result, turn, _ = read_upright(Turned(), np.zeros((60, 80, 3), np.uint8))
+    assert turn == 270 and [d.label for d in result.digits] == [1, 0, 8, 1, 9, 7, 5, 0]
+
+
 def test_a_page_of_print_is_read_with_its_lines_level(reader):
     """A small photo of printed text, JPEG-compressed hard: its letters and words lie wide,
     as a turned page's digits do, but its lines are rows. Turned a quarter, the model read

@@ -62,10 +62,11 @@ def rotate(frame: np.ndarray, degrees: int) -> np.ndarray:
     return cv2.rotate(frame, TURNS[degrees % 360])
 
 
-def sureness(result: FrameResult) -> float:
+def sureness(result: FrameResult, ones: bool = False) -> float:
     """How much the reader believes what it read: the sum of its digits' confidences, leaving
-    out the 1s, which any straight stroke reads as whichever way it lies (a minus turned up)."""
-    return float(sum(d.confidence for d in result.digits if d.label != 1))
+    out the 1s, which any straight stroke reads as whichever way it lies (a minus turned up),
+    unless `ones` (between two quarter turns, where strokes stand up alike)."""
+    return float(sum(d.confidence for d in result.digits if ones or d.label != 1))
 
 
 def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, np.ndarray]:
@@ -104,7 +105,8 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
     printed = [t for t in turns() if t[0].print_lines >= PRINTED]
     if printed and first.print_lines < PAGE_LINES:
         return min(printed, key=lambda t: len(t[0].digits))
-    best = max(turns(), key=lambda t: sureness(t[0]))
+    # which quarter turn: its 1s count too (turned the wrong way up, a flagged 1 reads as a 7)
+    best = max(turns(), key=lambda t: sureness(t[0], ones=True))
     sure = sureness(best[0])
     if in_columns:
         level = [t for t in turns() if not t[0].sideways]  # the page's lines turned level
