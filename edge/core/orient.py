@@ -49,6 +49,7 @@ GRID_SHARE = 0.7  # ... from this share of its blobs or more ...
 GRID_BLOBS = 0.9  # ... which are nearly as many as the photo's ...
 GRID_SURE = 0.8  # ... this surely each (1s count as unsure) ...
 GRID_SURER = 4.0  # ... and this many times as surely as the photo is a grid of digits turned up
+QUIET_PRINT = 0.2  # a page of print turned level reads at most this share of the digits it did
 PRINTED = 10  # a photo showing this many lines of print is not turned to where there are none
 # (a few may be letters across a turned page's lines, whose size is the height's share of a turn)
 
@@ -101,8 +102,11 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
         return _straightened(reader, frame, first)
     if not turns():
         return _straightened(reader, frame, first)
-    # a page of print on its side: no line of print as it is, many level lines turned
-    printed = [t for t in turns() if t[0].print_lines >= PRINTED]
+    # a page of print on its side: no line of print as it is, many level lines turned, where
+    # it reads next to no digit (a worksheet's rows of small digits, turned, may pass for lines
+    # of print, but read as digits still)
+    printed = [t for t in turns() if t[0].print_lines >= PRINTED
+               and len(t[0].digits) <= QUIET_PRINT * len(first.digits)]
     if printed and first.print_lines < PAGE_LINES:
         return min(printed, key=lambda t: len(t[0].digits))
     # which quarter turn: its 1s count too (turned the wrong way up, a flagged 1 reads as a 7)
