@@ -79,3 +79,39 @@ def test_on_a_page_of_print_a_short_word_is_print():
     # nor two marks far smaller than the page's letters
     specks = (613, 450, 5, 6), (619, 450, 5, 6)
     assert not in_print(left, print_lines(stats(page + [left, *specks, right]), min_h))
+
+
+def test_a_closer_look_that_sees_lines_of_print_by_the_usual_smallest_digit_reads_as_usual(monkeypatch):
+    """A printed page washed out (or saved as a small JPEG): the closer look, reading down to
+    half the smallest digit, found no line of print (its letters were no longer smaller than
+    that) and under the pieces' cap, and read 92 of its letters as digits. Counted by the
+    usual smallest digit, its letters make 26 lines of print: it is read as usual."""
+    import digits.edge.core.segment as segment
+    from digits.edge.core.blob import Segmentation
+    from digits.edge.core.tuning import SegmentConfig
+
+    config = SegmentConfig()
+    calls = []
+
+    def fake(full, factor, cfg, usual=None):
+        calls.append((factor, cfg.min_height, usual is not None))
+        if factor == 9:  # the first look: small writing
+            return Segmentation([], "dark", 0.2, 1 / 9, 0, 50), 6.0
+        lines = fake.lines if usual is not None else 0
+        return Segmentation([], "dark", 0.2, 1 / factor, 0, 300, usual_print_lines=lines), 17.0
+
+    monkeypatch.setattr(segment, "_segment_at", fake)
+    frame = np.full((2000, 3000), 200, np.uint8)
+    fake.lines = segment.PRINT_PAGE
+    segment._segment_sheet(frame, config)
+    assert calls[-1][1] == config.min_height and not calls[-1][2]  # read again as usual
+    calls.clear()
+    fake.lines = segment.PRINT_PAGE - 1  # a few lines: small writing, read closer
+    segment._segment_sheet(frame, config)
+    assert calls[-1][2]
+    # the count itself: letters between the two sizes are print by the usual one only
+    letters = [(100 + 16 * i, 40 * row, 11, 14) for row in range(12) for i in range(12)]
+    assert segment._usual_print(stats(letters), 20.0) == 12
+    assert segment._usual_print(stats(letters), 0.0) == 0
+    assert count_lines(print_lines(stats(letters), 10.0)) == 0
+

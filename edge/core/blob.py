@@ -44,3 +44,5 @@ class Segmentation:
     least_px: float = 0.0  # blobs shorter than this (input pixels) were found only by the closer
     # look at small writing, below the first look's smallest digit: they are no page's words
     print_lines: int = 0  # lines of small print found: a page of print, upright
+    usual_print_lines: int = 0  # a closer look's lines of print counted by the usual smallest
+    # digit (print between the two sizes is still print: then the closer look is not kept)

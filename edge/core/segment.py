@@ -75,6 +75,7 @@ SLENDER_LINE = 16  # a found line is at least this many times longer than it is 
 EMPTY = 0.02  # an outline with at most this share of its own ink in its middle half is a drawn box
 RUN_FILL = 0.3  # a piece far wider than a digit with at least this share of its box inked is a run
 ROWS_REJOINED = 1.2  # writing taller than this many rule pitches is rows re-joined across the rules
+PRINT_PAGE = 10  # ... or sees this many lines of print (counted by the usual smallest digit)
 CLOSER_MIN = 0.5  # the closer look at small writing reads digits down to this share of min_height
 STRIP = 3.0  # a frame this many times wider than tall is a strip round one line of writing ...
 STRIP_LINE = 0.9  # ... where an upright run is a rule only if it spans this share of its height
@@ -235,10 +236,12 @@ def _segment_sheet(full: np.ndarray, config: SegmentConfig) -> Segmentation:
         if finer < factor:
             # small writing may be smaller than the smallest digit of the first look: the closer
             # look reads down to half of it, unless what it sees then is print (more pieces and
-            # blobs than writing has: a page of letters), which it reads as the first look would
+            # blobs than writing has, or lines of print by the usual smallest digit: a page of
+            # letters, washed out or saved small), which it reads as the first look would
             smaller = replace(config, min_height=config.min_height * CLOSER_MIN)
             closer, closer_px = _segment_at(full, finer, smaller, usual=config)
-            if len(closer.blobs) >= config.max_blobs or closer.pieces >= config.max_pieces:
+            if (len(closer.blobs) >= config.max_blobs or closer.pieces >= config.max_pieces
+                    or closer.usual_print_lines >= PRINT_PAGE):
                 closer, closer_px = _segment_at(full, finer, config)
             # keep the closer look only if it sees the same small writing, grown by the zoom:
             # dust or noise read as "small writing" shows as bigger pieces once looked at closely
@@ -494,7 +497,13 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig,
             break
     return Segmentation(blobs, polarity, level / 255.0, scale, removed, len(pieces),
                         _in_frame_px(marks, scale), _in_frame_px(rules_up, scale), least_px,
-                        count_lines(lines)), text_px
+                        count_lines(lines), _usual_print(cc[2], least_px / factor)), text_px
+
+
+def _usual_print(stats: np.ndarray, usual_px: float) -> int:
+    """A closer look's lines of print counted by the usual smallest digit (`usual_px` working
+    pixels; 0 for the first look, which counts nothing here)."""
+    return count_lines(print_lines(stats, usual_px)) if usual_px else 0
 
 
 def components(mask: np.ndarray):
