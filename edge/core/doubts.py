@@ -35,7 +35,7 @@ TALLER = 1.1  # ... and stands this much taller than the frame's other digits (t
 PAIR = 0.75  # ... is a ")", and its "(" is at least this share of its height
 PAIR_BOW = 0.08  # a plain curved stroke bowed this far either way, paired with one bowed the other ...
 PAIR_HALVES = 0.6  # ... (each half of it bowed at least this share of that, the same way) ...
-PAIR_ONE_RUN = 0.9  # ... and crossed once on this share of its rows (no flag, no base) is a bracket,
+# ... and a plain stroke (PLAIN_RUN: no flag, no base) is a bracket,
 PAIR_SPAN = 10.0  # ... the pair at most this many of their heights apart, neither written against a
 # digit outside them (closer than numbering.MAX_GAP of its height: a curved 1 inside a number)
 CROSS_SURE = 0.9  # an 8 with no loop is kept only if it reads at least this surely
@@ -52,9 +52,9 @@ SLASH_OTHERS = 3  # ... when it has at least this many others (not 1s) ...
 SLASH_SPREAD = 10.0  # ... leaning alike (their middle half within this many degrees) is a "/";
 SLASH_STEEP = 42.0  # a 1 leaning this far right needs only one other, however they lean (no
 # MNIST test 1 leans 45 degrees, 1 % lean 40)
-PLAIN_STEEP = 18.0  # a plain stroke (crossed once on PLAIN_RUN of its rows: no flag, no base) ...
+PLAIN_STEEP = 18.0  # a plain stroke ...
 PLAIN_SLASH = 15.0  # ... leaning this far right, and this much further than another digit of its line
-PLAIN_RUN = 0.9
+PLAIN_RUN = 0.9  # (a plain stroke is crossed once on this share of its rows: no flag, no base)
 PLAIN_HAND = 3  # ... unless the frame holds this many such strokes: a hand that leans its 1s so
 SIGN_SIZE = 0.25  # ... when a sign (a blob holding no digit, this big for its height) is on its line
 STACK = 3  # this many 1s or more stacked end to end in one column ...
@@ -192,9 +192,7 @@ def bracket_bow(frame: np.ndarray, box: Box, dark_ink: bool = True) -> float:
     if ink.size == 0 or box[3] < 8:
         return 0.0
     ink = ink // 255
-    starts = np.count_nonzero(np.diff(ink.astype(np.int8), axis=1, prepend=0) == 1, axis=1)
-    crossed = starts[starts > 0]
-    if crossed.size == 0 or np.count_nonzero(crossed == 1) < PAIR_ONE_RUN * crossed.size:
+    if not _plain(ink):
         return 0.0
     whole, top, bottom = (_fitted_bow(ink, lo, hi) for lo, hi in ((-0.8, 0.8), (-0.8, 0.2), (-0.2, 0.8)))
     if min(top * np.sign(whole), bottom * np.sign(whole)) < PAIR_HALVES * abs(whole):
@@ -219,17 +217,23 @@ def without_pluses(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -
 def plus_shaped(frame: np.ndarray, box: Box, dark_ink: bool = True) -> bool:
     """Whether the ink in `box` is a cross of one upright and one level stroke: under PLUS_OFF
     of it off the bands round its fullest column and its fullest row."""
-    ink = _ink(frame, box, dark_ink) > 0
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    if rows.size < 5 or cols.size < 5:
+    ink, rows, cols = _tight(_ink(frame, box, dark_ink) > 0)
+    if rows < 5 or cols < 5:
         return False
-    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     cx, cy = int(np.argmax(ink.sum(axis=0))), int(np.argmax(ink.sum(axis=1)))
     band = max(2, int(PLUS_BAND * max(ink.shape)))
     off = ink.copy()
     off[:, max(0, cx - band) : cx + band + 1] = False
     off[max(0, cy - band) : cy + band + 1, :] = False
     return np.count_nonzero(off) < PLUS_OFF * np.count_nonzero(ink)
+
+
+def _tight(ink: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """A boolean mask cut to the box of its ink, and how many of its rows and columns hold ink."""
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if not rows.size:
+        return ink[:0, :0], 0, 0
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], rows.size, cols.size
 
 
 def without_ds(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -> list[DigitRead]:
@@ -243,11 +247,9 @@ def without_ds(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -> li
 def d_shaped(frame: np.ndarray, box: Box, dark_ink: bool = True) -> bool:
     """Whether the ink in `box` is a d: a stem down the right, the top otherwise empty, and a
     bowl only in the lower half on the left."""
-    ink = _ink(frame, box, dark_ink)
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    if rows.size < 8 or cols.size < 3:
+    ink, rows, cols = _tight(_ink(frame, box, dark_ink) > 0)
+    if rows < 8 or cols < 3:
         return False
-    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] > 0
     h, w = ink.shape
     stem = np.count_nonzero(ink[:, (2 * w) // 3 :].any(axis=1)) >= D_STEM * h
     top = np.flatnonzero(ink[: max(1, (3 * h) // 10)].any(axis=0))
@@ -307,12 +309,15 @@ def _sign_beside(digits: list[DigitRead], i: int, blobs: list[Box]) -> bool:
 
 
 def plain(frame: np.ndarray, box: Box, dark_ink: bool = True) -> bool:
-    """Whether the ink in `box` is one plain stroke: crossed once on nearly every row (a 1's
-    flag or base crosses beside its stem)."""
+    """Whether the ink in `box` is one plain stroke (see `_plain`)."""
     ink = _ink(frame, box, dark_ink)
-    if ink.size == 0:
-        return False
-    starts = np.count_nonzero(np.diff((ink // 255).astype(np.int8), axis=1, prepend=0) == 1, axis=1)
+    return ink.size > 0 and _plain(ink // 255)
+
+
+def _plain(ink: np.ndarray) -> bool:
+    """Whether a 0/1 mask is one plain stroke: crossed once on PLAIN_RUN of its inked rows (a
+    1's flag or base crosses beside its stem)."""
+    starts = np.count_nonzero(np.diff(ink.astype(np.int8), axis=1, prepend=0) == 1, axis=1)
     crossed = starts[starts > 0]
     return bool(crossed.size) and np.count_nonzero(crossed == 1) >= PLAIN_RUN * crossed.size
 

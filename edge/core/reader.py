@@ -161,23 +161,10 @@ class Reader:
         end = time.perf_counter()
         timings = {"segment": (segmented - start) * 1e3, "classify": (classified - segmented) * 1e3,
                    "total": (end - start) * 1e3}
-        # the blobs lie down; unless most of them read as digits that stand up (a formula's
-        # letters lie wide beside upright digits; on a turned page few blobs read at all). A
-        # sum's signs read as digits (a bracket as 1, a d as 2) stand up with them.
-        stand_up = (len(written) >= UPRIGHT_SHARE * len(seg.blobs)
-                    and not _lying_down([d.box for d in written], least=2))
-        # and a page of many blobs set out in rows is upright, whatever its letters' shapes
         blob_boxes = [b.box for b in seg.blobs]
-        rows = rows_over_columns(blob_boxes)
-        in_rows = len(blob_boxes) >= MANY_BLOBS and rows >= 1.0
-        # lying blobs set out in a column are a line or a page's rows turned, even when they read
-        # as digits (a page of 9s on its side: each 9 cut in two and read as "07" quite surely;
-        # a sum of three digits on its side, read as "0 4 0")
-        in_column = rows < (1.0 if len(blob_boxes) >= MANY_BLOBS else LINE_COLUMN)
-        sideways = (_lying_down(blob_boxes) and not in_rows and not stand_up) or (
-            in_column and not in_rows and _lying_down(blob_boxes, least=LINE_BLOBS))
+        sideways = _sideways(blob_boxes, written)
         return FrameResult(w, h, tuple(digits), number_reads, timings, sideways,
-                           tuple(b.box for b in seg.blobs), seg.print_lines)
+                           tuple(blob_boxes), seg.print_lines)
 
     def _classify(self, seg: Segmentation) -> list[DigitRead]:
         """All wholes and parts of the frame in one invoke, then the better reading of each;
@@ -271,6 +258,28 @@ def _marks(seg: Segmentation, digits: list[DigitRead]) -> list[Box]:
         held = ((blobs[:, :1] <= cx) & (cx <= blobs[:, :1] + blobs[:, 2:3])
                 & (blobs[:, 1:2] <= cy) & (cy <= blobs[:, 1:2] + blobs[:, 3:4])).any(axis=1)
     return [*seg.marks, *(seg.blobs[i].box for i in np.flatnonzero(~held))]
+
+
+def _sideways(blob_boxes: list[Box], written: list[DigitRead]) -> bool:
+    """Whether the frame's blobs say the page lies on its side (`written`: the reads before a
+    sum's signs are dropped). Most frames' blobs stand up, and nothing more is measured."""
+    if not _lying_down(blob_boxes, least=LINE_BLOBS):
+        return False
+    many = len(blob_boxes) >= MANY_BLOBS
+    rows = rows_over_columns(blob_boxes)
+    if many and rows >= 1.0:
+        return False  # a page of many blobs set out in rows is upright, whatever its letters' shapes
+    if rows < (1.0 if many else LINE_COLUMN):
+        # lying blobs set out in a column are a line or a page's rows turned, even when they read
+        # as digits (a page of 9s on its side: each 9 cut in two and read as "07" quite surely;
+        # a sum of three digits on its side, read as "0 4 0")
+        return True
+    # the blobs lie down; unless most of them read as digits that stand up (a formula's letters
+    # lie wide beside upright digits; on a turned page few blobs read at all). A sum's signs
+    # read as digits (a bracket as 1, a d as 2) stand up with them.
+    stand_up = (len(written) >= UPRIGHT_SHARE * len(blob_boxes)
+                and not _lying_down([d.box for d in written], least=2))
+    return len(blob_boxes) >= SIDEWAYS_BLOBS and not stand_up
 
 
 def _lying_down(boxes: list[Box], least: int = SIDEWAYS_BLOBS) -> bool:
