@@ -9,7 +9,7 @@ import pytest
 from digits.edge.core.crops import full_res_blob, split_points
 from digits.edge.core.ink import ink_map
 from digits.edge.core.lines import remove_lines
-from digits.edge.core.pieces import Piece, find_pieces, join_pieces
+from digits.edge.core.pieces import Piece, attach_fragments, find_pieces, join_pieces
 from digits.edge.core.segment import (
     SegmentConfig,
     binarise,
@@ -193,6 +193,20 @@ def test_join_pieces_stacks_a_hat_on_its_digit_but_not_neighbours():
     neighbour = Piece((126, 30, 20, 40), 220, 3)  # the next digit
     groups = join_pieces([body, hat, neighbour])
     assert sorted(sorted(p.label for p in g) for g in groups) == [[1, 2], [3]]
+
+
+def test_a_page_edge_far_taller_than_the_writing_takes_no_digit_beside_it():
+    """A dark band down the page's edge (its shadow, the desk) is one tall piece; the digits
+    written beside it are under half its height and nearly touch it, as fragments do."""
+    edge = Piece((0, 26, 22, 313), 6000, 1)
+    digits = [Piece((41, 175, 15, 25), 150, 2), Piece((39, 217, 14, 18), 120, 3)]
+    hat = Piece((102, 36, 18, 4), 60, 4)  # a 5's detached top stroke, just above its body
+    body = Piece((100, 40, 20, 25), 200, 5)
+    groups = attach_fragments([[p] for p in [edge, *digits, hat, body]], min_h=8, text_h=22)
+    assert sorted(sorted(p.label for p in g) for g in groups) == [[1], [2], [3], [4, 5]]
+    # without the writing's height to compare with, the edge is an owner as before
+    groups = attach_fragments([[p] for p in [edge, *digits]], min_h=8, text_h=0)
+    assert len(groups) == 1
 
 
 def test_plausible_rejects_what_cannot_be_a_digit():

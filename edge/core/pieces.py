@@ -143,6 +143,8 @@ def attach_fragments(groups: list[list[Piece]], min_h: float = 0.0,
     # only a digit-sized group takes a part, and not a box drawn round the writing
     owners = [j for j in order if boxes[j][3] >= min_h
               and not (len(groups[j]) == 1 and is_frame(groups[j][0].box, groups[j][0].area, text_h, cfg))]
+    # what is far taller than the writing (a page's dark edge, a shadow's) takes no whole digit
+    towers = {j for j in owners if text_h and boxes[j][3] > cfg.largest_owner * text_h}
     owner = list(range(len(groups)))
     for i in order[::-1]:  # the smallest first
         x, y, w, h = boxes[i]
@@ -151,6 +153,8 @@ def attach_fragments(groups: list[list[Piece]], min_h: float = 0.0,
             bx, by, bw, bh = boxes[j]
             if h >= cfg.fragment * bh:
                 break  # tallest first: every later one is shorter still
+            if j in towers:
+                continue
             reach = cfg.fragment_reach * bh
             if bx > x + w + reach or x > bx + bw + reach or by > y + h + reach or y > by + bh + reach:
                 continue
