@@ -9,7 +9,7 @@ import pytest
 from digits.edge.core.crops import full_res_blob, split_points
 from digits.edge.core.ink import ink_map
 from digits.edge.core.lines import remove_lines
-from digits.edge.core.pieces import Piece, attach_fragments, find_pieces, join_pieces
+from digits.edge.core.pieces import Piece, attach_fragments, find_pieces, join_broken, join_pieces
 from digits.edge.core.segment import (
     SegmentConfig,
     binarise,
@@ -207,6 +207,18 @@ def test_a_page_edge_far_taller_than_the_writing_takes_no_digit_beside_it():
     # without the writing's height to compare with, the edge is an owner as before
     groups = attach_fragments([[p] for p in [edge, *digits]], min_h=8, text_h=0)
     assert len(groups) == 1
+
+
+def test_a_digit_beside_a_nine_with_a_long_tail_stays_a_digit_of_its_own():
+    """A thin pen's 3 beside a 9 whose tail runs twice the writing's height: their union is
+    narrow for its height (as one broken digit's is) but they are two digits side by side."""
+    three, nine = Piece((55, 62, 15, 31), 150, 1), Piece((79, 56, 15, 64), 200, 2)
+    groups = join_broken([[three], [nine]], text_h=30)
+    assert sorted(sorted(p.label for p in g) for g in groups) == [[1], [2]]
+    assert len(join_broken([[three], [nine]], text_h=0)) == 1  # no writing to measure by: as before
+    # a letter's thin stem beside a letter (print) is not split so: it would read as a 1
+    stem, letter = Piece((28, 21, 5, 51), 200, 3), Piece((35, 21, 7, 33), 120, 4)
+    assert len(join_broken([[stem], [letter]], text_h=16)) == 1
 
 
 def test_plausible_rejects_what_cannot_be_a_digit():

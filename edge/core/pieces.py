@@ -203,6 +203,10 @@ def join_broken(groups: list[list[Piece]], cfg: SegmentConfig = DEFAULT,
                 one_shape = uw <= cfg.broken_width * uh and gap <= cfg.broken_gap * uh
                 if stacked and text_h and uh > cfg.stacked_tall * text_h:
                     one_shape = False  # far taller than the writing: a small digit above another
+                if (min(ax + aw, bx + bw) <= max(ax, bx) and min(ah, bh) >= whole
+                        and uh > cfg.stacked_tall * text_h and min(aw / ah, bw / bh) >= cfg.tailed_width):
+                    one_shape = False  # side by side, each as tall as the writing, together far
+                    # taller: two digits, one with a long tail (a 9's, a 7's), not one digit
                 if one_shape and substantial and not both_tall:
                     groups[a] = [*groups[a], *groups[b]]
                     boxes[a] = union

@@ -61,6 +61,8 @@ class SegmentConfig:
     frame_fill: float = 0.15  # ... and filling less of its box is a frame round digits: it takes none
     broken_width: float = 0.9  # pieces whose union is at most this wide for its height may be one digit
     broken_gap: float = 0.2  # ... and at most this far apart (of the union's height)
+    tailed_width: float = 0.2  # ... unless side by side, each a digit tall and at least this wide
+    # for its height (no letter's stem, no rule), together far taller than the writing: two digits
     # --- what cannot be a digit
     max_width: float = 0.98  # of the frame's width: wider is a page edge or a shadow
     max_aspect: float = 4.0  # wider than this: a dash or the rest of a line
