@@ -33,7 +33,7 @@ def tiny_model(small_mnist, tmp_path_factory):
     out = tmp_path_factory.mktemp("tiny")
     cfg = TrainConfig(epochs=3, reject_epochs=2, batch_size=64, width=6, reject_width=4, subset=6_000,
                       warmup_epochs=0.3, augment=False, bn_momentum=0.9, negatives=1_500, font_digits=300,
-                      val_negatives=300, camera_digits=500)
+                      val_negatives=300, camera_digits=500, other_looks=300)
     return train(small_mnist, out, cfg)
 
 
@@ -43,7 +43,7 @@ def ten_output_model(small_mnist, tmp_path_factory):
     from digits.train.fit import TrainConfig, train
 
     cfg = TrainConfig(epochs=2, batch_size=64, width=4, subset=3_000, warmup_epochs=0.3, bn_momentum=0.9,
-                      classes=10)
+                      classes=10, other_looks=300)
     return train(small_mnist, tmp_path_factory.mktemp("ten_trained"), cfg)
 
 
@@ -66,7 +66,7 @@ def test_the_branch_says_whether_a_digit_is_there_never_which(ten_output_model, 
     digits = keras.models.load_model(ten_output_model.model_path)
     weights = [w.copy() for w in digits.get_weights()]
     cfg = TrainConfig(reject_epochs=1, batch_size=64, reject_width=4, subset=3_000, bn_momentum=0.9,
-                      negatives=600, font_digits=100, camera_digits=200, val_negatives=200,
+                      negatives=600, font_digits=100, camera_digits=200, val_negatives=200, other_looks=100,
                       digit_model=ten_output_model.model_path)
     result = train(small_mnist, tmp_path, cfg)
     eleven = keras.models.load_model(result.model_path)
