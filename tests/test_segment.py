@@ -207,6 +207,9 @@ def test_a_page_edge_far_taller_than_the_writing_takes_no_digit_beside_it():
     # without the writing's height to compare with, the edge is an owner as before
     groups = attach_fragments([[p] for p in [edge, *digits]], min_h=8, text_h=0)
     assert len(groups) == 1
+    # a rule's thin remains (print turned on its side: a column of letters) keep their fragments
+    rule, letter = Piece((58, 1492, 4, 120), 437, 6), Piece((63, 1550, 9, 12), 60, 7)
+    assert len(attach_fragments([[rule], [letter]], min_h=8, text_h=22)) == 1
 
 
 def test_a_digit_beside_a_nine_with_a_long_tail_stays_a_digit_of_its_own():

@@ -143,8 +143,11 @@ def attach_fragments(groups: list[list[Piece]], min_h: float = 0.0,
     # only a digit-sized group takes a part, and not a box drawn round the writing
     owners = [j for j in order if boxes[j][3] >= min_h
               and not (len(groups[j]) == 1 and is_frame(groups[j][0].box, groups[j][0].area, text_h, cfg))]
-    # what is far taller than the writing (a page's dark edge, a shadow's) takes no whole digit
-    towers = {j for j in owners if text_h and boxes[j][3] > cfg.largest_owner * text_h}
+    # a band far taller than the writing (a page's dark edge, a shadow's: one piece, at least
+    # half the writing's height wide, at most half its own) takes nothing: the digits beside it
+    # stay digits. A rule's remains are thinner, a picture wider: their fragments stay theirs
+    towers = {j for j in owners if text_h and len(groups[j]) == 1 and boxes[j][3] > cfg.largest_owner * text_h
+              and cfg.band_width * text_h <= boxes[j][2] <= cfg.band_width * boxes[j][3]}
     owner = list(range(len(groups)))
     for i in order[::-1]:  # the smallest first
         x, y, w, h = boxes[i]

@@ -57,6 +57,8 @@ class SegmentConfig:
     fragment: float = 0.5  # a piece under this fraction of a neighbour's height beside it is part of it
     fragment_reach: float = 0.08  # how far beside (of the neighbour's height) a fragment may be
     largest_owner: float = 2.5  # a blob taller than this times the writing is no row of digits
+    band_width: float = 0.5  # ... and one this wide for the writing, and for its own height, is a
+    # page's dark edge: it takes no fragment beside it
     frame_height: float = 1.5  # a piece taller than this times the writing ...
     frame_fill: float = 0.15  # ... and filling less of its box is a frame round digits: it takes none
     broken_width: float = 0.9  # pieces whose union is at most this wide for its height may be one digit
