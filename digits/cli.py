@@ -127,9 +127,9 @@ def _counts(labels) -> str:
               help="'Not a digit' crops drawn for the branch [default: 40,000].")
 @click.option("--font-digits", type=click.IntRange(0, 500_000), default=None,
               help="Digits written by the training fonts, for the branch [default: 6,000].")
-@click.option("--other-looks", type=click.IntRange(0, 500_000), default=None,
+@click.option("--other-looks", type=click.IntRange(0, 500_000), default=0, show_default=True,
               help="Also train both stages on this many MNIST digits redrawn in a fine pen or as "
-                   "coarse scans [default: 0, off].")
+                   "coarse scans (0: off).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("artifacts"),
               show_default=True, help="Where digits.keras and history.json go.")
 def train(data_source, cache_dir, epochs, reject_epochs, quick, width, batch_size, seed, no_augment, ten,
@@ -165,7 +165,7 @@ def train(data_source, cache_dir, epochs, reject_epochs, quick, width, batch_siz
         font_digits=font_digits if font_digits is not None else (
             1_000 if quick else TrainConfig.font_digits),
         camera_digits=1_000 if quick else TrainConfig.camera_digits,
-        other_looks=other_looks if other_looks is not None else TrainConfig.other_looks,
+        other_looks=other_looks,
     )
     try:
         result = fit(mnist, out, cfg)

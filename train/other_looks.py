@@ -15,6 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from digits.common.fonts import tight
 from digits.edge.core.preprocess import to_mnist
 
 FINE_HEIGHT = (40, 101)  # the digit's height in the photo, px
@@ -49,11 +50,7 @@ def fine_pen(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def coarse_scan(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A uint8 MNIST digit scanned at 8-16 px (half of them stretched to a square), upsampled."""
-    ink = digit.astype(np.float32) / 255.0
-    ys, xs = np.nonzero(ink > 0.1)
-    if len(ys) == 0:
-        return to_mnist(ink)
-    box = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    box = tight(digit.astype(np.float32) / 255.0)
     h, w = box.shape
     side = int(rng.integers(*COARSE_SIDE))
     if rng.random() < STRETCH:

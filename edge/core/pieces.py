@@ -142,12 +142,8 @@ def attach_fragments(groups: list[list[Piece]], min_h: float = 0.0,
     order = sorted(range(len(groups)), key=lambda i: -boxes[i][3])
     # only a digit-sized group takes a part, and not a box drawn round the writing
     owners = [j for j in order if boxes[j][3] >= min_h
-              and not (len(groups[j]) == 1 and is_frame(groups[j][0].box, groups[j][0].area, text_h, cfg))]
-    # a band far taller than the writing (a page's dark edge, a shadow's: one piece, at least
-    # half the writing's height wide, at most half its own) takes nothing: the digits beside it
-    # stay digits. A rule's remains are thinner, a picture wider: their fragments stay theirs
-    towers = {j for j in owners if text_h and len(groups[j]) == 1 and boxes[j][3] > cfg.largest_owner * text_h
-              and cfg.band_width * text_h <= boxes[j][2] <= cfg.band_width * boxes[j][3]}
+              and not (len(groups[j]) == 1 and is_frame(groups[j][0].box, groups[j][0].area, text_h, cfg))
+              and not (len(groups[j]) == 1 and _band(boxes[j], text_h, cfg))]
     owner = list(range(len(groups)))
     for i in order[::-1]:  # the smallest first
         x, y, w, h = boxes[i]
@@ -156,8 +152,6 @@ def attach_fragments(groups: list[list[Piece]], min_h: float = 0.0,
             bx, by, bw, bh = boxes[j]
             if h >= cfg.fragment * bh:
                 break  # tallest first: every later one is shorter still
-            if j in towers:
-                continue
             reach = cfg.fragment_reach * bh
             if bx > x + w + reach or x > bx + bw + reach or by > y + h + reach or y > by + bh + reach:
                 continue
@@ -173,6 +167,15 @@ def attach_fragments(groups: list[list[Piece]], min_h: float = 0.0,
             root = owner[root]
         merged.setdefault(root, []).extend(g)
     return list(merged.values())
+
+
+def _band(box: Box, text_h: float, cfg: SegmentConfig) -> bool:
+    """A piece's box that is a band far taller than the writing (a page's dark edge, a shadow's:
+    at least half the writing's height wide, at most half its own). It takes nothing: the
+    digits beside it stay digits. A rule's remains are thinner, a picture wider."""
+    _, _, w, h = box
+    tall = bool(text_h) and h > cfg.largest_owner * text_h
+    return tall and cfg.band_width * text_h <= w <= cfg.band_width * h
 
 
 def join_broken(groups: list[list[Piece]], cfg: SegmentConfig = DEFAULT,
