@@ -388,6 +388,39 @@ def test_noisy_frames_are_averaged_not_min_pooled():
     assert pooled.mean() < 195 and abs(averaged.mean() - 200) < 1  # the minimum chases the noise
 
 
+def test_a_bracket_beside_the_digit_it_holds_is_not_joined_to_it():
+    """"(3" and "1)" in a sum: a narrow plain stroke bowed away from its neighbour, as tall as
+    it, made a union narrow enough for one broken digit, read as "not a digit". A 4's stem
+    beside the rest of the 4 is straight, and still mends the 4."""
+    from digits.edge.core.pieces import stroke_bow
+
+    labels = np.zeros((60, 80), np.int32)
+    rows = np.arange(5, 55)
+    t = (rows - 30) / 25.0
+    for r, c in zip(rows, 10 + 6 * t**2):  # "(" bowed out left
+        labels[r, int(c) : int(c) + 2] = 1
+    labels[15:50, 22:40][::6] = 2  # the digit it holds (a few strokes: only its box matters here)
+    for r, c in zip(rows, 60 - 6 * t**2):  # ")" bowed out right
+        labels[r, int(c) : int(c) + 2] = 3
+    labels[5:55, 70:72] = 4  # a straight stem
+    opening, digit = Piece((10, 5, 8, 50), 100, 1), Piece((22, 18, 18, 32), 200, 2)
+    closing, stem = Piece((54, 5, 8, 50), 100, 3), Piece((70, 5, 2, 50), 100, 4)
+    assert stroke_bow(opening, labels) > 0.08 and stroke_bow(closing, labels) < -0.08
+    assert abs(stroke_bow(stem, labels)) < 0.01
+
+    def bow_of(piece):
+        return stroke_bow(piece, labels)
+
+    assert len(join_broken([[opening], [digit]])) == 1  # without the ink, as before
+    assert len(join_broken([[opening], [digit]], bow_of=bow_of)) == 2
+    held = Piece((38, 18, 14, 32), 200, 2)  # a digit left of the ")"
+    assert len(join_broken([[held], [closing]], bow_of=bow_of)) == 2
+    rest = Piece((56, 20, 13, 20), 120, 5)  # a 4's open left part beside its straight stem
+    assert len(join_broken([[rest], [stem]], bow_of=bow_of)) == 1
+    small = Piece((20, 25, 8, 20), 40, 2)  # under half its height: a part of one digit
+    assert len(join_broken([[opening], [small]], bow_of=bow_of)) == 1
+
+
 def test_join_broken_mends_a_digit_split_side_by_side_but_not_two_digits():
     from digits.edge.core.pieces import join_broken
 

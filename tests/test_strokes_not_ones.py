@@ -140,6 +140,14 @@ def test_a_pair_of_brackets_round_a_sum_are_no_1s_at_any_height():
     assert without_brackets([ones[0], seven, last], frame, True) == [seven]
     four = read((370, 25, 40, 85), label=4)  # written against the "(": a curved 1 in a number
     assert without_brackets([four, ones[0], seven, last], frame, True) == [four, ones[0], seven, last]
+    # one side read as "not a digit" (a blob holding no digit): the "(" read as a 1 still goes
+    blobs = [opening.box, *(d.box for d in digits), closing.box]
+    assert without_brackets([opening, *digits], frame, True) == [opening, *digits]
+    assert without_brackets([opening, *digits], frame, True, blobs) == digits
+    assert without_brackets([*digits, closing], frame, True, [opening.box, *blobs]) == digits
+    straight = read((538, 20, 25, 91))  # a flagged 1's box: no bracket, no pair
+    alone = [*blobs[:-1], straight.box]
+    assert without_brackets([opening, *digits], frame, True, alone) == [opening, *digits]
 
 
 def test_an_unsure_8_that_closes_no_loop_is_a_written_x():

@@ -79,7 +79,7 @@ def without_signs(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,
     """The rules for a written sum's or formula's signs, applied last: they are writing, upright
     like its digits, and must not make the frame look like clutter. (`blobs`: all the blobs the
     segmenter found; those that hold no digit are the sum's other signs.)"""
-    signs = without_crossings(without_brackets(digits, frame, dark_ink), frame, dark_ink)
+    signs = without_crossings(without_brackets(digits, frame, dark_ink, blobs), frame, dark_ink)
     signs = without_pluses(signs, frame, dark_ink)
     return without_slashes(without_ds(signs, frame, dark_ink), frame, dark_ink, blobs)
 
@@ -132,7 +132,8 @@ def without_faint_ones(digits: list[DigitRead], frame: np.ndarray) -> list[Digit
     return [d for d in digits if d.label != 1 or contrast(frame, d.box) >= FAINT_ONE]
 
 
-def without_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -> list[DigitRead]:
+def without_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,
+                     blobs: list[Box] = ()) -> list[DigitRead]:
     """Drop 1s that bow like a ")" and stand taller than the other digits: the closing bracket
     of a written sum. A written 1 is straight, or bows the other way at its flag, and is about
     as tall as its neighbours; a "(" bows like that flag, so only the nearest such 1 left of a
@@ -143,7 +144,7 @@ def without_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool)
     tall = TALLER * float(np.median(others)) if others else 0.0
     closing = [i for i, d in enumerate(digits)  # the height first: it is quicker than the bow
                if d.label == 1 and d.box[3] >= tall and bow(frame, d.box, dark_ink) <= -BOW]
-    dropped = set(closing) | paired_brackets(digits, frame, dark_ink)
+    dropped = set(closing) | paired_brackets(digits, frame, dark_ink, blobs)
     for i in closing:  # its "(": the nearest 1 to its left on its line, bowed the other way
         x, y, w, h = digits[i].box  # and about as tall (brackets stand taller than what they hold)
         opening = sorted((j for j, d in enumerate(digits)
@@ -155,33 +156,45 @@ def without_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool)
     return [d for i, d in enumerate(digits) if i not in dropped]
 
 
-def paired_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -> set[int]:
+def paired_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,
+                    blobs: list[Box] = ()) -> set[int]:
     """The 1s that are a sum's "(" and ")" at any height: a plain stroke bowed out to the left
     and, to its right on its line with a digit other than a 1 between them, one bowed out to
     the right, about as tall. One curved 1 is a hand's way with a 1 (2 % of MNIST's 1s curve
     so far each way); two curved opposite ways round other digits are a bracket's pair. A
-    curved 1 written against a digit on its outside is in a number, no bracket."""
-    ones = [i for i, d in enumerate(digits) if d.label == 1]
-    if len(ones) < 2:
+    curved 1 written against a digit on its outside is in a number, no bracket. One side of
+    the pair may be a blob read as no digit (`blobs`: all the frame's blobs; the model knew
+    that bracket for what it is), the other a 1."""
+    centres = [(d.box[0] + d.box[2] / 2, d.box[1] + d.box[3] / 2) for d in digits]
+    unread = [b for b in blobs if b[3] >= 8 and b[2] <= b[3]
+              and not any(b[0] <= cx <= b[0] + b[2] and b[1] <= cy <= b[1] + b[3] for cx, cy in centres)]
+    # the candidates: (box, index of the digit or None for an unread blob)
+    strokes = [(d.box, i) for i, d in enumerate(digits) if d.label == 1]
+    if not strokes:
         return set()
-    curve = {i: bracket_bow(frame, digits[i].box, dark_ink) for i in ones}
-    dropped: set[int] = set()
-    for i in sorted((i for i in ones if curve[i] <= -PAIR_BOW), key=lambda i: digits[i].box[0]):
-        x, _, w, h = digits[i].box
-        opening = sorted((j for j in ones if j not in dropped and curve[j] >= PAIR_BOW
-                          and x - PAIR_SPAN * h <= digits[j].box[0] < x
-                          and min(h, digits[j].box[3]) >= PAIR * max(h, digits[j].box[3])
-                          and _same_line(digits[j].box, digits[i].box)), key=lambda j: -digits[j].box[0])
-        for j in opening[:1]:
-            left = digits[j].box[0] + digits[j].box[2]
-            line = [d for d in digits if d.label != 1 and _same_line(d.box, digits[i].box)]
-            held = any(left <= d.box[0] and d.box[0] + d.box[2] <= x for d in line)
+    strokes += [(b, None) for b in unread if any(_same_line(b, box) for box, _ in strokes)]
+    if len(strokes) < 2:
+        return set()
+    curve = [bracket_bow(frame, box, dark_ink) for box, _ in strokes]
+    paired: set[int] = set()  # positions in strokes
+    closing = sorted((k for k, c in enumerate(curve) if c <= -PAIR_BOW), key=lambda k: strokes[k][0][0])
+    for k in closing:
+        (x, _, w, h), i = strokes[k]
+        opening = sorted((m for m in range(len(strokes)) if m not in paired and curve[m] >= PAIR_BOW
+                          and (i is not None or strokes[m][1] is not None)  # one of them read as a 1
+                          and x - PAIR_SPAN * h <= strokes[m][0][0] < x
+                          and min(h, strokes[m][0][3]) >= PAIR * max(h, strokes[m][0][3])
+                          and _same_line(strokes[m][0], strokes[k][0])), key=lambda m: -strokes[m][0][0])
+        for m in opening[:1]:
+            mx, _, mw, _ = strokes[m][0]
+            line = [d for d in digits if d.label != 1 and _same_line(d.box, strokes[k][0])]
+            held = any(mx + mw <= d.box[0] and d.box[0] + d.box[2] <= x for d in line)
             reach = numbering.MAX_GAP * h
-            against = any(0 <= digits[j].box[0] - (d.box[0] + d.box[2]) < reach
-                          or 0 <= d.box[0] - (x + w) < reach for d in line)
+            against = any(0 <= mx - (d.box[0] + d.box[2]) < reach or 0 <= d.box[0] - (x + w) < reach
+                          for d in line)
             if held and not against:
-                dropped |= {i, j}
-    return dropped
+                paired |= {k, m}
+    return {strokes[k][1] for k in paired if strokes[k][1] is not None}
 
 
 def bracket_bow(frame: np.ndarray, box: Box, dark_ink: bool = True) -> float:
@@ -191,8 +204,12 @@ def bracket_bow(frame: np.ndarray, box: Box, dark_ink: bool = True) -> float:
     ink = _ink(frame, box, dark_ink)
     if ink.size == 0 or box[3] < 8:
         return 0.0
-    ink = ink // 255
-    if not _plain(ink):
+    return mask_bracket_bow(ink // 255)
+
+
+def mask_bracket_bow(ink: np.ndarray) -> float:
+    """`bracket_bow` of a 0/1 mask of one stroke's ink (the segmenter's pieces)."""
+    if ink.shape[0] < 8 or not _plain(ink):
         return 0.0
     whole, top, bottom = (_fitted_bow(ink, lo, hi) for lo, hi in ((-0.8, 0.8), (-0.8, 0.2), (-0.2, 0.8)))
     if min(top * np.sign(whole), bottom * np.sign(whole)) < PAIR_HALVES * abs(whole):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from digits.edge.core.blob import Box, union
+from digits.edge.core.doubts import PAIR_BOW, mask_bracket_bow
 from digits.edge.core.groups import Groups
 from digits.edge.core.tuning import DEFAULT, SegmentConfig
 
@@ -78,7 +80,8 @@ def unbridge(pieces: list[Piece], labels: np.ndarray, strict: np.ndarray, text_h
 
 
 def join_pieces(pieces: list[Piece], min_h: float = 0.0, cfg: SegmentConfig = DEFAULT,
-                text_h: float = 0.0, ruled: bool = False) -> list[list[Piece]]:
+                text_h: float = 0.0, ruled: bool = False,
+                labels: np.ndarray | None = None) -> list[list[Piece]]:
     """Group pieces that sit one above another in the same column: parts of one digit.
 
     Digits in a number sit side by side, so pieces that share most of their columns and are
@@ -127,7 +130,15 @@ def join_pieces(pieces: list[Piece], min_h: float = 0.0, cfg: SegmentConfig = DE
     groups: dict[int, list[Piece]] = {}
     for i in range(n):
         groups.setdefault(find(i), []).append(pieces[i])
-    return join_broken(attach_fragments(list(groups.values()), min_h, cfg, text_h), cfg, text_h)
+    bow_of = None if labels is None else (lambda p: stroke_bow(p, labels))
+    return join_broken(attach_fragments(list(groups.values()), min_h, cfg, text_h), cfg, text_h, bow_of)
+
+
+def stroke_bow(piece: Piece, labels: np.ndarray) -> float:
+    """How far a piece bows as a bracket does (`doubts.bracket_bow`; 0 unless it is one plain
+    curved stroke), from its own pixels in the label image."""
+    x, y, w, h = piece.box
+    return mask_bracket_bow((labels[y : y + h, x : x + w] == piece.label).view(np.uint8))
 
 
 def attach_fragments(groups: list[list[Piece]], min_h: float = 0.0,
@@ -178,14 +189,15 @@ def _band(box: Box, text_h: float, cfg: SegmentConfig) -> bool:
     return tall and cfg.band_width * text_h <= w <= cfg.band_width * h
 
 
-def join_broken(groups: list[list[Piece]], cfg: SegmentConfig = DEFAULT,
-                text_h: float = 0.0) -> list[list[Piece]]:
+def join_broken(groups: list[list[Piece]], cfg: SegmentConfig = DEFAULT, text_h: float = 0.0,
+                bow_of: Callable[[Piece], float] | None = None) -> list[list[Piece]]:
     """Join neighbouring groups whose union is still shaped like one digit: a fine or faint
     stroke broken in two side by side (an open 4, a 2's base apart from its hook).
 
     Two digits side by side make a union wider than a digit (w > broken_width h), so they
     stay apart; so do two tall strokes side by side (a "11"), each nearly the union's height,
-    and two groups each as tall as the writing (`text_h`), one wholly above the other: two rows.
+    and two groups each as tall as the writing (`text_h`), one wholly above the other: two rows,
+    and a bracket beside what it holds (`_bracket_beside`, when `bow_of` measures a piece's bow).
     """
     whole = cfg.whole_digit * text_h if text_h else float("inf")
     boxes = [group_box(g) for g in groups]
@@ -213,6 +225,9 @@ def join_broken(groups: list[list[Piece]], cfg: SegmentConfig = DEFAULT,
                         and uh > cfg.stacked_tall * text_h and min(aw / ah, bw / bh) >= cfg.tailed_width):
                     one_shape = False  # side by side, each as tall as the writing, together far
                     # taller: two digits, one with a long tail (a 9's, a 7's), not one digit
+                if (one_shape and bow_of is not None
+                        and _bracket_beside(groups[a], boxes[a], groups[b], boxes[b], bow_of, cfg)):
+                    one_shape = False
                 if one_shape and substantial and not both_tall:
                     groups[a] = [*groups[a], *groups[b]]
                     boxes[a] = union
@@ -222,6 +237,20 @@ def join_broken(groups: list[list[Piece]], cfg: SegmentConfig = DEFAULT,
             if merged:
                 break
     return groups
+
+
+def _bracket_beside(left: list[Piece], left_box: Box, right: list[Piece], right_box: Box,
+                    bow_of: Callable[[Piece], float], cfg: SegmentConfig = DEFAULT) -> bool:
+    """Whether one of two neighbours is a bracket round the other: one plain stroke, narrow,
+    at least as tall as its neighbour and bowed away from it ("(" on the left, ")" on the
+    right), beside something at least half its height. A digit broken in two has no such
+    side: a 4's stem is straight, a 0's halves are both tall."""
+    for group, box, other, away in ((left, left_box, right_box, 1.0), (right, right_box, left_box, -1.0)):
+        _, _, w, h = box
+        if (len(group) == 1 and w <= cfg.bracket_width * h and cfg.bracket_taller * other[3] <= h
+                and other[3] >= cfg.bracket_holds * h and away * bow_of(group[0]) >= PAIR_BOW):
+            return True
+    return False
 
 
 def is_frame(box: Box, area: int, text_h: float, cfg: SegmentConfig = DEFAULT) -> bool:

@@ -454,7 +454,7 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig,
     min_h = max(min_h, config.text_share * text_px)  # the writing's own size sets the smallest digit
     least_px = 0.0 if usual is None else factor * max(
         usual.min_px, usual.min_height * h, usual.text_share * text_px)  # (input pixels)
-    joined = join_pieces(pieces, min_h, config, text_px, ruled=rules is not None)
+    joined = join_pieces(pieces, min_h, config, text_px, ruled=rules is not None, labels=labels)
     groups = sorted(((group_box(g), g) for g in joined), key=lambda bg: bg[0][0])
     rules_up, marks = upright_rules(uprights, text_px)
     marks.extend(drawn)  # a box drawn round a number parts it from what is outside
