@@ -98,6 +98,21 @@ def test_a_noisy_photo_of_a_sheet_keeps_the_desks_glare_off_the_sheet(reader):
     assert {"1247673", "8952481"} <= {n.text for n in reader.read(noisy).numbers}
 
 
+def test_a_small_sheet_far_off_on_a_desk_is_found_and_read(reader):
+    """The committed sticky note photographed from twice as far (the photo in the middle of a
+    desk twice as wide and tall): the note is 4 % of the frame. Taken for too small to be a
+    sheet, the dark leather round it was read as one blob of ink, and nothing was read."""
+    from digits.edge.capture.images import read_image
+    from digits.scenes.vary import vary
+
+    photo, _ = read_image(ROOT / "scenes" / "real" / "photos" / "hypjudy_a4_d2_0.jpg")
+    far = vary(photo, "far")
+    sheet = find_page(cv2.cvtColor(far, cv2.COLOR_BGR2GRAY))
+    assert sheet is not None and 0.02 < (sheet > 0).mean() < 0.08
+    read = reader.read(far)
+    assert "1247673" in {n.text for n in read.numbers} and len(read.digits) >= 12
+
+
 def test_a_sheet_on_a_desk_in_dim_hazy_light_is_still_found(reader, glyphs):
     """The desk only a little darker than the paper (a dim room, a hazy webcam: 110 against
     170), but the sheet's edge is a sharp step: the sheet is found and read, the desk is not."""
