@@ -122,7 +122,8 @@ def _counts(labels) -> str:
 @click.option("--ten", is_flag=True,
               help="Train the ten-output digit model alone (no 'not a digit' answer).")
 @click.option("--from-digits", "digit_model", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="A trained ten-output model (from --ten): train only the branch.")
+              default=None, help="A trained ten-output model (from --ten), or a float32 .tflite of this CNN "
+              "(edge/models/digits_float32.tflite): train only the branch on its digit model.")
 @click.option("--negatives", type=click.IntRange(0, 500_000), default=None,
               help="'Not a digit' crops drawn for the branch [default: 40,000].")
 @click.option("--font-digits", type=click.IntRange(0, 500_000), default=None,
@@ -149,7 +150,7 @@ def train(data_source, cache_dir, epochs, reject_epochs, quick, width, batch_siz
     if ten and digit_model is not None:
         raise UsageError("--ten trains the digit model that --from-digits would skip: give one of them")
     if digit_model is not None and not digit_model.is_file():
-        raise UsageError(f"{digit_model}: no such Keras model")
+        raise UsageError(f"{digit_model}: no such model file")
     _quiet_tensorflow()
     from digits.train.fit import TrainConfig
     from digits.train.fit import train as fit

@@ -66,7 +66,7 @@ def test_missing_keras_model_for_convert(tmp_path):
 def test_train_refuses_a_missing_or_contradictory_digit_model(tmp_path):
     """Checked before TensorFlow is even imported: one line, exit 2, nothing trained."""
     done = run("train", "--from-digits", str(tmp_path / "none.keras"), "--out", str(tmp_path / "a"))
-    assert_one_line_error(done, 2, "no such Keras model")
+    assert_one_line_error(done, 2, "no such model file")
     done = run("train", "--ten", "--from-digits", str(tmp_path / "x.keras"), "--out", str(tmp_path / "a"))
     assert_one_line_error(done, 2, "give one of them")
     assert not (tmp_path / "a").exists()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from digits.common.card import CARD_NAME, VARIANTS, ModelCard, model_filename
+from digits.common.errors import ModelError
 from digits.convert.gate import GateError
 from digits.edge.core.interpreter import Classifier
 from digits.train.data import Mnist
@@ -122,6 +123,18 @@ def test_all_variants_convert_and_score_through_the_edge(tiny_model, small_mnist
     assert Classifier(out / model_filename("int8")).probabilities(np.zeros((3, 28, 28))).shape == (3, 11)
     assert int8.probabilities(np.zeros((17, 28, 28))).shape == (17, 11)
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    # --from-digits a shipped float32 file: its digit model, rebuilt as Keras, answers as it does
+    import keras
+
+    from digits.train.model import digit_model_from_tflite, digit_model_of
+
+    rebuilt = digit_model_from_tflite(out / model_filename("float32"))
+    inside = digit_model_of(keras.models.load_model(tiny_model.model_path))
+    images = small_mnist.x_test[:200, ..., None].astype(np.float32) / 255.0
+    expected = inside.predict(images, verbose=0)
+    np.testing.assert_allclose(rebuilt.predict(images, verbose=0), expected, atol=1e-4)
+    with pytest.raises(ModelError, match="not a float32"):
+        digit_model_from_tflite(out / model_filename("int8"))
 
 
 def test_gate_trips_on_a_bad_int8_model_and_keeps_the_old_models(tiny_model, small_mnist, tmp_path):

@@ -41,6 +41,7 @@ from digits.train.model import (
     REJECT_LOGIT,
     build_model,
     count_macs,
+    digit_model_from_tflite,
     digit_model_of,
     fold_reject_calibration,
     fold_temperature,
@@ -142,7 +143,8 @@ def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> Trai
     reject_temperature = None
     best = _KeepBest()
     if cfg.digit_model is not None:
-        model = digit_model_of(load_keras(cfg.digit_model))
+        model = (digit_model_from_tflite(cfg.digit_model) if cfg.digit_model.suffix == ".tflite"
+                 else digit_model_of(load_keras(cfg.digit_model)))
         if not _is_digit_model(model):
             raise ValueError(f"{cfg.digit_model}: not a ten-output digit model")
         print(f"digit model from {cfg.digit_model} (first stage skipped)", flush=True)

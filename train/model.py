@@ -164,3 +164,45 @@ def digit_model_of(model: keras.Model) -> keras.Model:
     for target, source in zip(weighted, digit_layers):
         target.set_weights(source.get_weights())
     return fresh
+
+
+def digit_model_from_tflite(path: Path) -> keras.Sequential:
+    """The ten-output digit model inside a float32 .tflite of this CNN (the shipped
+    `digits_float32.tflite`), as Keras, so the branch can be trained again on the very digit
+    model that shipped. The converter folded each batch norm into its convolution: the kernel
+    and bias go into the convolution and the batch norm passes them through (scale 1, variance
+    1 - epsilon). The answers match the file's digit outputs to float rounding."""
+    import numpy as np
+    from ai_edge_litert.interpreter import Interpreter
+
+    try:
+        interpreter = Interpreter(model_path=str(path))
+        ops = interpreter._get_ops_details()  # the graph's operators in order, with their tensors
+    except (ValueError, RuntimeError) as exc:
+        raise ModelError(f"{path}: not a readable .tflite file ({str(exc).splitlines()[0]})") from None
+    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+
+    def weights(op) -> list:
+        return [interpreter.get_tensor(i) for i in op["inputs"][1:]]
+
+    convs = [weights(op) for op in ops if op["op_name"] == "CONV_2D"]
+    dense = [weights(op) for op in ops if op["op_name"] == "FULLY_CONNECTED"
+             and tensors[op["outputs"][0]]["shape"][-1] == 10]
+    if not convs or len(dense) != 1 or any(tensors[op["inputs"][1]]["dtype"] != np.float32
+                                           for op in ops if op["op_name"] == "CONV_2D"):
+        raise ModelError(f"{path}: not a float32 .tflite of the digit CNN")
+    model = build_model(width=int(convs[0][0].shape[0]), classes=10)
+    conv_layers = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]
+    norms = [layer for layer in model.layers if isinstance(layer, layers.BatchNormalization)]
+    for layer, norm, (kernel, bias) in zip(conv_layers, norms, convs[: len(conv_layers)]):
+        kernel = np.transpose(kernel, (1, 2, 3, 0))  # OHWI -> HWIO
+        if kernel.shape != tuple(layer.kernel.shape):
+            raise ModelError(f"{path}: its convolutions do not match the CNN of build_model")
+        layer.set_weights([kernel])
+        n = bias.shape[0]
+        norm.set_weights([np.ones(n, np.float32), bias.astype(np.float32), np.zeros(n, np.float32),
+                          np.full(n, 1.0 - norm.epsilon, np.float32)])
+    kernel, bias = dense[0]
+    model.get_layer("logits").set_weights([kernel.T, bias])
+    return model
+
