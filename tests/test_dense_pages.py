@@ -273,13 +273,18 @@ def test_a_doubtful_digit_cut_by_the_frames_edge_is_dropped():
     from digits.edge.core.doubts import inside_frame
     from digits.edge.core.reader import DigitRead
 
-    def read(box, confidence):
-        return DigitRead(box, 4, confidence, 1, 0.01)
+    def read(box, confidence, label=4):
+        return DigitRead(box, label, confidence, 1, 0.01)
 
     assert inside_frame([read((0, 100, 30, 40), 0.8)], 640, 480) == []  # on the left edge
     assert inside_frame([read((300, 450, 30, 30), 0.8)], 640, 480) == []  # on the bottom edge
     assert len(inside_frame([read((0, 100, 30, 40), 0.99)], 640, 480)) == 1  # sure: kept
     assert len(inside_frame([read((10, 100, 30, 40), 0.8)], 640, 480)) == 1  # inside: kept
+    # a sure 1 in a corner (a dark sliver of the frame's border, 0.99 on a real photo) goes;
+    # a sure 1 on one edge, and a sure 4 in a corner, stay
+    assert inside_frame([read((0, 384, 7, 96), 0.99, label=1)], 640, 480) == []
+    assert len(inside_frame([read((0, 300, 7, 96), 0.99, label=1)], 640, 480)) == 1
+    assert len(inside_frame([read((0, 440, 30, 40), 0.99)], 640, 480)) == 1
 
 
 def test_labels_on_a_big_photo_of_small_writing_stay_small():

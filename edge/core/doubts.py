@@ -86,11 +86,13 @@ def without_signs(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,
 
 def inside_frame(digits: list[DigitRead], w: int, h: int) -> list[DigitRead]:
     """Drop doubtful digits cut by the frame's edge: part of something beyond the frame (a
-    tree, a sign, half a digit) reads as a digit it is not."""
-    def cut(d: DigitRead) -> bool:
+    tree, a sign, half a digit) reads as a digit it is not. A 1 in a corner of the frame, cut
+    by two edges, is the frame's dark border or a shadow's edge however surely it reads."""
+    def edges(d: DigitRead) -> int:
         x, y, bw, bh = d.box
-        return x <= 0 or y <= 0 or x + bw >= w or y + bh >= h
-    return [d for d in digits if d.confidence >= EDGE_SURE or not cut(d)]
+        return (x <= 0) + (y <= 0) + (x + bw >= w) + (y + bh >= h)
+    return [d for d in digits
+            if not edges(d) or (d.confidence >= EDGE_SURE and (d.label != 1 or edges(d) < 2))]
 
 
 def without_tall_ones(digits: list[DigitRead]) -> list[DigitRead]:
