@@ -150,6 +150,33 @@ def test_a_pair_of_brackets_round_a_sum_are_no_1s_at_any_height():
     assert without_brackets([opening, *digits], frame, True, alone) == [opening, *digits]
 
 
+def test_square_brackets_are_no_7s_or_1s_but_a_7_and_a_1_with_a_base_are():
+    """A sum's "[" and "]" read as 1 or 7 (a "]"'s top foot is a 7's bar): a tall stroke along
+    one side with a foot at each end pointing the same way. A 7's foot is its stem alone, a
+    1's base reaches past its stem on both sides, a thin 1's curled end is no foot."""
+    from digits.edge.core.doubts import square_bracket, without_square_brackets
+
+    frame = np.full((140, 700, 3), 235, np.uint8)
+    ink = (30, 30, 30)
+    cv2.polylines(frame, [np.array([[70, 20], [40, 20], [40, 110], [70, 110]])], False, ink, 4)  # [
+    cv2.polylines(frame, [np.array([[140, 20], [170, 20], [170, 110], [140, 110]])], False, ink, 4)  # ]
+    cv2.polylines(frame, [np.array([[240, 20], [280, 20], [255, 110]])], False, ink, 4)  # a 7
+    cv2.line(frame, (370, 20), (370, 110), ink, 4)  # a 1 with a flag and a base
+    cv2.line(frame, (370, 20), (355, 35), ink, 4)
+    cv2.line(frame, (355, 110), (385, 110), ink, 4)
+    cv2.line(frame, (470, 20), (470, 110), ink, 4)  # a plain 1
+    boxes = {"[": (37, 17, 36, 96), "]": (137, 17, 36, 96), "7": (237, 17, 46, 96),
+             "1 based": (352, 17, 36, 96), "1": (467, 17, 7, 96)}
+    masks = {k: frame[y : y + h, x : x + w, 0] < 128 for k, (x, y, w, h) in boxes.items()}
+    sides = {k: square_bracket(mask.astype(np.uint8)) for k, mask in masks.items()}
+    assert sides == {"[": 1, "]": -1, "7": 0, "1 based": 0, "1": 0}
+    reads = [read(boxes["["]), read(boxes["]"], label=7), read(boxes["7"], label=7), read(boxes["1 based"]),
+             read(boxes["1"])]
+    assert without_square_brackets(reads, frame, True) == reads[2:]
+    three = read(boxes["]"], label=3)  # read as another digit: kept (a narrow 3 is shaped so too)
+    assert without_square_brackets([three], frame, True) == [three]
+
+
 def test_an_unsure_8_that_closes_no_loop_is_a_written_x():
     """A sum's "x" reads as an 8 (51-84 % on a sheet of them); an 8 closes a loop, an x none."""
     from digits.edge.core.doubts import loops, without_crossings

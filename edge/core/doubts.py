@@ -38,6 +38,13 @@ PAIR_HALVES = 0.6  # ... (each half of it bowed at least this share of that, the
 # ... and a plain stroke (PLAIN_RUN: no flag, no base) is a bracket,
 PAIR_SPAN = 10.0  # ... the pair at most this many of their heights apart, neither written against a
 # digit outside them (closer than numbering.MAX_GAP of its height: a curved 1 inside a number)
+SQUARE_TALL = 2.0  # a square bracket is at least this many times as tall as wide, ...
+SQUARE_FOOT = 0.5  # ... its top and bottom bands (SQUARE_BAND of its height) span this share of its width,
+SQUARE_BAND = 0.15
+SQUARE_SIDE = 0.45  # ... and its middle (the rows from 30 to 70 %) keeps to this share of it on one side,
+SQUARE_HUG = 0.8  # reaching this far to that side: nothing beyond its stem (a 1's base reaches past it),
+SQUARE_STEM = 0.4  # its stem at most this share of the width (a plain 1's stem is its whole width)
+SQUARE_MIN_PX = 8  # (narrower, a small 1's curled end is a foot to it)
 CROSS_SURE = 0.9  # an 8 with no loop is kept only if it reads at least this surely
 PLUS_SURE = 0.7  # a 4 read less surely than this ...
 PLUS_OFF = 0.1  # ... with under this share of its ink off its two strokes' bands is a "+"
@@ -79,7 +86,8 @@ def without_signs(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,
     """The rules for a written sum's or formula's signs, applied last: they are writing, upright
     like its digits, and must not make the frame look like clutter. (`blobs`: all the blobs the
     segmenter found; those that hold no digit are the sum's other signs.)"""
-    signs = without_crossings(without_brackets(digits, frame, dark_ink, blobs), frame, dark_ink)
+    signs = without_brackets(without_square_brackets(digits, frame, dark_ink), frame, dark_ink, blobs)
+    signs = without_crossings(signs, frame, dark_ink)
     signs = without_pluses(signs, frame, dark_ink)
     return without_slashes(without_ds(signs, frame, dark_ink), frame, dark_ink, blobs)
 
@@ -217,6 +225,37 @@ def mask_bracket_bow(ink: np.ndarray) -> float:
     if min(top * np.sign(whole), bottom * np.sign(whole)) < PAIR_HALVES * abs(whole):
         return 0.0
     return whole
+
+
+def square_bracket(ink: np.ndarray) -> int:
+    """1 for a "[", -1 for a "]" (the signs of `bow` for "(" and ")"), 0 for anything else, from
+    a 0/1 mask: a tall upright stroke along one side with a foot at its top and its bottom
+    pointing the same way. A 7's foot is its stem alone; a 1's base sits under a stem in the
+    middle; a 3 or a 5 reaches across the middle."""
+    ink, rows, cols = _tight(ink > 0)
+    if rows < 12 or cols < SQUARE_MIN_PX or rows < SQUARE_TALL * cols:
+        return 0
+    h, w = ink.shape
+    band = max(1, int(SQUARE_BAND * h))
+
+    def span(block: np.ndarray) -> float:
+        used = np.flatnonzero(block.any(axis=0))
+        return (used[-1] - used[0] + 1) / w if used.size else 0.0
+
+    middle = np.flatnonzero(ink[int(0.3 * h) : int(0.7 * h)].any(axis=0))
+    if (span(ink[:band]) < SQUARE_FOOT or span(ink[-band:]) < SQUARE_FOOT or not middle.size
+            or middle[-1] - middle[0] + 1 > SQUARE_STEM * w):
+        return 0
+    if middle[-1] < SQUARE_SIDE * w and middle[0] <= (1.0 - SQUARE_HUG) * w:
+        return 1
+    return -1 if middle[0] > (1.0 - SQUARE_SIDE) * w and middle[-1] >= SQUARE_HUG * w else 0
+
+
+def without_square_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -> list[DigitRead]:
+    """Drop 1s and 7s shaped like a "[" or a "]" (`square_bracket`): a sum's square brackets read
+    as a 7 (its top foot a 7's bar) or a 1."""
+    return [d for d in digits if d.label not in (1, 7)
+            or not square_bracket(_ink(frame, d.box, dark_ink) // 255)]
 
 
 def without_crossings(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -> list[DigitRead]:
