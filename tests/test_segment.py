@@ -293,6 +293,20 @@ def test_segment_offers_a_cut_for_touching_digits():
     assert wide and len(wide[0].parts) == 2
 
 
+def test_segment_offers_two_pieces_joined_side_by_side_apart():
+    """A short digit close beside a tall one (a 2 beside a 7's long stem): their union is narrow
+    enough for one broken digit, so they are joined; the two pieces are offered apart too, and
+    the reader keeps whichever reads better."""
+    page = np.full((480, 640, 3), 235, np.uint8)
+    cv2.ellipse(page, (300, 266), (11, 21), 0, 0, 360, (20, 20, 20), 4, cv2.LINE_AA)  # short
+    cv2.line(page, (322, 215), (322, 290), (20, 20, 20), 5)  # tall, 8 px to its right
+    seg = segment(page)
+    (blob,) = seg.blobs
+    assert blob.pieces == 2 and len(blob.parts) == 2
+    left, right = (p.box for p in blob.parts)
+    assert left[0] + left[2] <= right[0] and right[3] > left[3] >= 0.5 * blob.box[3]
+
+
 # --- fuzz: adversarial frames never crash and do bounded work ----------------------------------
 
 def adversarial_frames():

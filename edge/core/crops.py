@@ -172,3 +172,35 @@ def cut_parts(gray, box: Box, own: np.ndarray, paper, scale, dark, level,
             return ()
         parts.append(part)
     return tuple(parts)
+
+
+def side_by_side_parts(gray, box: Box, group_boxes: list[Box], labels_patch: np.ndarray,
+                       group_labels: list[int], paper, scale, dark, level, min_h: float,
+                       cfg: SegmentConfig = DEFAULT) -> tuple[Blob, ...]:
+    """A blob of several pieces cut where its pieces part cleanly left from right (no piece
+    on both sides of the cut), into two parts each at least half its height, or (). Two digits
+    side by side joined as one broken digit (a short 2 beside a 7's long stem) are offered
+    apart; the reader keeps the whole when it reads surely."""
+    x, y, bw, bh = box
+    order = sorted(range(len(group_boxes)), key=lambda i: group_boxes[i][0])
+    reach = np.maximum.accumulate([group_boxes[i][0] + group_boxes[i][2] for i in order])
+    for k in range(1, len(order)):
+        cut = group_boxes[order[k]][0]
+        if reach[k - 1] > cut:
+            continue  # a piece on the left still reaches past the next one's start
+        sides = ([group_labels[i] for i in order[:k]], [group_labels[i] for i in order[k:]])
+        parts = []
+        for mine in sides:
+            own = np.isin(labels_patch, mine).view(np.uint8)
+            rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
+            r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+            if r1 - r0 < max(min_h, 0.5 * bh):
+                return ()
+            part = full_res_blob(gray, (x + c0, y + r0, c1 - c0, r1 - r0), own[r0:r1, c0:c1], paper,
+                                 scale, dark, level, cfg=cfg)
+            if part is None:
+                return ()
+            parts.append(part)
+        return tuple(parts)
+    return ()
+

@@ -184,7 +184,7 @@ class Reader:
             whole = probs[row]
             parts = probs[row + 1 : row + 1 + len(blob.parts)]
             row += 1 + len(blob.parts)
-            if blob.parts and _prefer_parts(blob, whole, parts):
+            if blob.parts and _prefer_parts(blob, whole, parts) and not self._slices(blob, parts):
                 chosen = [_read(p.box, pr) for p, pr in zip(blob.parts, parts)]
             else:
                 chosen = [_read(blob.box, whole)]
@@ -201,6 +201,12 @@ class Reader:
         if kept >= len(poor):  # a page of digits, not of words and pictures: look again
             reads.extend(self._look_again(poor))
         return sorted((r for r in reads if not self._dropped(r)), key=lambda r: (r.box[0], r.box[1]))
+
+    def _slices(self, blob: Blob, parts: np.ndarray) -> bool:
+        """Whether a blob no wider than a digit (its parts are its pieces apart, not cuts) would
+        come apart into 1s only: columns of print on their side, a picture's slices."""
+        x, y, w, h = blob.box
+        return w <= self.segment_config.split_width * h and bool((parts[:, :10].argmax(axis=1) == 1).all())
 
     def _dropped(self, r: DigitRead) -> bool:
         return r.label == self.reject or r.confidence < self.min_confidence or r.box[3] < SMALLEST_PX

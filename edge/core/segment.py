@@ -60,7 +60,7 @@ import cv2
 import numpy as np
 
 from digits.edge.core.blob import Blob, Box, Segmentation
-from digits.edge.core.crops import cut_parts, full_res_blob
+from digits.edge.core.crops import cut_parts, full_res_blob, side_by_side_parts
 from digits.edge.core.cuts import CutSource
 from digits.edge.core.ink import ink_map
 from digits.edge.core.lines import remove_lines
@@ -487,6 +487,9 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig,
         parts = ()
         if bw > config.split_width * bh:  # wider than one digit usually is: offer a cut into touching digits
             parts = cut_parts(full, box, own, paper, scale, dark, level, min_h, config)
+        elif len(group) > 1:  # pieces joined side by side: offer them apart
+            parts = side_by_side_parts(full, box, [p.box for p in group], local,
+                                       [p.label for p in group], paper, scale, dark, level, min_h, config)
         source = None
         if bw >= config.look_again * bh and (not text_px or bh <= config.largest_owner * text_px):
             # the reader may cut it every way, if it reads poorly (not a picture far taller than the writing)
