@@ -305,6 +305,10 @@ def test_segment_offers_two_pieces_joined_side_by_side_apart():
     assert blob.pieces == 2 and len(blob.parts) == 2
     left, right = (p.box for p in blob.parts)
     assert left[0] + left[2] <= right[0] and right[3] > left[3] >= 0.5 * blob.box[3]
+    cv2.line(page, (322, 215), (310, 215), (20, 20, 20), 5)  # a 7's bar reaching over the short one
+    (blob,) = segment(page).blobs
+    left, right = (p.box for p in blob.parts)
+    assert left[0] < right[0] < left[0] + left[2] and right[2] > 15  # each part keeps its own ink
 
 
 # --- fuzz: adversarial frames never crash and do bounded work ----------------------------------

@@ -177,30 +177,34 @@ def cut_parts(gray, box: Box, own: np.ndarray, paper, scale, dark, level,
 def side_by_side_parts(gray, box: Box, group_boxes: list[Box], labels_patch: np.ndarray,
                        group_labels: list[int], paper, scale, dark, level, min_h: float,
                        cfg: SegmentConfig = DEFAULT) -> tuple[Blob, ...]:
-    """A blob of several pieces cut where its pieces part cleanly left from right (no piece
-    on both sides of the cut), into two parts each at least half its height, or (). Two digits
-    side by side joined as one broken digit (a short 2 beside a 7's long stem) are offered
-    apart; the reader keeps the whole when it reads surely."""
+    """A blob of several pieces parted into its left and its right pieces, or (): each side at
+    least half the blob's height, their boxes sharing at most `side_overlap` of the narrower's
+    columns (a 7's bar may reach over the 2 beside it; each part keeps only its own ink). Two
+    digits side by side joined as one broken digit (a short 2 beside a 7's long stem) are
+    offered apart; the reader keeps the whole when it reads surely."""
     x, y, bw, bh = box
-    order = sorted(range(len(group_boxes)), key=lambda i: group_boxes[i][0])
-    reach = np.maximum.accumulate([group_boxes[i][0] + group_boxes[i][2] for i in order])
+    order = sorted(range(len(group_boxes)), key=lambda i: group_boxes[i][0] + group_boxes[i][2] / 2)
+    best, best_overlap = None, None
     for k in range(1, len(order)):
-        cut = group_boxes[order[k]][0]
-        if reach[k - 1] > cut:
-            continue  # a piece on the left still reaches past the next one's start
-        sides = ([group_labels[i] for i in order[:k]], [group_labels[i] for i in order[k:]])
-        parts = []
-        for mine in sides:
-            own = np.isin(labels_patch, mine).view(np.uint8)
-            rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
-            r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-            if r1 - r0 < max(min_h, 0.5 * bh):
-                return ()
-            part = full_res_blob(gray, (x + c0, y + r0, c1 - c0, r1 - r0), own[r0:r1, c0:c1], paper,
-                                 scale, dark, level, cfg=cfg)
-            if part is None:
-                return ()
-            parts.append(part)
-        return tuple(parts)
-    return ()
-
+        left = [group_boxes[i] for i in order[:k]]
+        right = [group_boxes[i] for i in order[k:]]
+        l0, l1 = min(b[0] for b in left), max(b[0] + b[2] for b in left)
+        r0, r1 = min(b[0] for b in right), max(b[0] + b[2] for b in right)
+        overlap = max(0, min(l1, r1) - max(l0, r0)) / max(1, min(l1 - l0, r1 - r0))
+        if overlap <= cfg.side_overlap and (best_overlap is None or overlap < best_overlap):
+            best, best_overlap = k, overlap
+    if best is None:
+        return ()
+    parts = []
+    for mine in ([group_labels[i] for i in order[:best]], [group_labels[i] for i in order[best:]]):
+        own = np.isin(labels_patch, mine).view(np.uint8)
+        rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
+        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        if r1 - r0 < max(min_h, 0.5 * bh):
+            return ()
+        part = full_res_blob(gray, (x + c0, y + r0, c1 - c0, r1 - r0), own[r0:r1, c0:c1], paper,
+                             scale, dark, level, cfg=cfg)
+        if part is None:
+            return ()
+        parts.append(part)
+    return tuple(parts)

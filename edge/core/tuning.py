@@ -77,6 +77,8 @@ class SegmentConfig:
     solid_width: float = 0.35  # ... wider than this is a blot, a thumb or a shadow's edge (a "1" is thin)
     # --- touching digits and the crops
     split_width: float = 1.1  # blobs wider than this may be touching digits
+    side_overlap: float = 0.5  # pieces joined side by side, sharing at most this share of the
+    # narrower side's columns, are offered apart too
     digit_aspect: float = 0.7  # a digit's usual width, to count the digits in a wide blob
     max_parts: int = 6  # the most digits a wide blob is cut into
     max_cuts: int = 10  # a second look at a blob read poorly cuts it at most at this many valleys ...
