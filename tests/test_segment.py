@@ -437,6 +437,12 @@ def test_a_bracket_beside_the_digit_it_holds_is_not_joined_to_it():
     assert len(join_broken([[rest], [stem]], bow_of=bow_of)) == 1
     small = Piece((20, 25, 8, 20), 40, 2)  # under half its height: a part of one digit
     assert len(join_broken([[opening], [small]], bow_of=bow_of)) == 1
+    square = np.zeros((60, 80), np.int32)  # a "]" beside the digit it closes
+    square[5:8, 60:72] = square[5:55, 69:72] = square[52:55, 60:72] = 6
+    closing_square = Piece((60, 5, 12, 50), 200, 6)
+    assert stroke_bow(closing_square, square) < 0
+    assert len(join_broken([[Piece((44, 18, 14, 32), 200, 2)], [closing_square]],
+                           bow_of=lambda p: stroke_bow(p, square))) == 2
 
 
 def test_join_broken_mends_a_digit_split_side_by_side_but_not_two_digits():

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from digits.edge.core.blob import Box, union
-from digits.edge.core.doubts import PAIR_BOW, mask_bracket_bow
+from digits.edge.core.doubts import PAIR_BOW, mask_bracket_bow, square_bracket
 from digits.edge.core.groups import Groups
 from digits.edge.core.tuning import DEFAULT, SegmentConfig
 
@@ -136,9 +136,11 @@ def join_pieces(pieces: list[Piece], min_h: float = 0.0, cfg: SegmentConfig = DE
 
 def stroke_bow(piece: Piece, labels: np.ndarray) -> float:
     """How far a piece bows as a bracket does (`doubts.bracket_bow`; 0 unless it is one plain
-    curved stroke), from its own pixels in the label image."""
+    curved stroke), from its own pixels in the label image; a square bracket counts as bowed
+    just enough (its sign says which way it opens)."""
     x, y, w, h = piece.box
-    return mask_bracket_bow((labels[y : y + h, x : x + w] == piece.label).view(np.uint8))
+    own = (labels[y : y + h, x : x + w] == piece.label).view(np.uint8)
+    return mask_bracket_bow(own) or PAIR_BOW * square_bracket(own)
 
 
 def attach_fragments(groups: list[list[Piece]], min_h: float = 0.0,
