@@ -159,19 +159,27 @@ def cut_parts(gray, box: Box, own: np.ndarray, paper, scale, dark, level,
     edges = [0, *cuts, bw]
     parts = []
     for a, b in zip(edges[:-1], edges[1:]):
-        sub = own[:, a:b]
-        rows = np.flatnonzero(sub.any(axis=1))
-        if b - a < 2 or len(rows) == 0:
-            return ()
-        r0, r1 = int(rows[0]), int(rows[-1]) + 1
-        if r1 - r0 < max(min_h, 0.5 * bh):
-            return ()
-        part = full_res_blob(gray, (x + a, y + r0, b - a, r1 - r0), sub[r0:r1], paper, scale,
-                             dark, level, cfg=cfg)
+        part = None if b - a < 2 else _part(gray, x + a, y, own[:, a:b], bh, paper, scale, dark, level,
+                                             min_h, cfg)
         if part is None:
             return ()
         parts.append(part)
     return tuple(parts)
+
+
+def _part(gray, x: int, y: int, sub: np.ndarray, bh: int, paper, scale, dark, level, min_h: float,
+          cfg: SegmentConfig) -> Blob | None:
+    """One part of a blob from its columns' mask `sub` (left edge at working x, the blob's top
+    at y), cut to its ink's rows; None when it is too short to be a digit beside the others
+    (under `min_h` or half the blob's height `bh`)."""
+    rows = np.flatnonzero(sub.any(axis=1))
+    if len(rows) == 0:
+        return None
+    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    if r1 - r0 < max(min_h, 0.5 * bh):
+        return None
+    return full_res_blob(gray, (x, y + r0, sub.shape[1], r1 - r0), sub[r0:r1], paper, scale, dark, level,
+                         cfg=cfg)
 
 
 def side_by_side_parts(gray, box: Box, group_boxes: list[Box], labels_patch: np.ndarray,
@@ -198,12 +206,9 @@ def side_by_side_parts(gray, box: Box, group_boxes: list[Box], labels_patch: np.
     parts = []
     for mine in ([group_labels[i] for i in order[:best]], [group_labels[i] for i in order[best:]]):
         own = np.isin(labels_patch, mine).view(np.uint8)
-        rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
-        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-        if r1 - r0 < max(min_h, 0.5 * bh):
-            return ()
-        part = full_res_blob(gray, (x + c0, y + r0, c1 - c0, r1 - r0), own[r0:r1, c0:c1], paper,
-                             scale, dark, level, cfg=cfg)
+        cols = np.flatnonzero(own.any(axis=0))
+        c0, c1 = int(cols[0]), int(cols[-1]) + 1
+        part = _part(gray, x + c0, y, own[:, c0:c1], bh, paper, scale, dark, level, min_h, cfg)
         if part is None:
             return ()
         parts.append(part)
