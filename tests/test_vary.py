@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -49,11 +50,21 @@ def test_sizes_light_and_damage(photo):
         assert vary(photo, name).dtype == np.uint8
 
 
-def test_vary_scores_the_committed_photos_and_needs_real():
-    done = CliRunner().invoke(main, ["scenes", "--real", str(ROOT / "scenes" / "real"), "--vary", "turn90",
-                                     "--json"])
+def test_vary_scores_turned_photos_and_needs_real(tmp_path):
+    """Four committed photos (two of digits, two without), turned a quarter: the reader turns
+    them back and reads them exactly."""
+    real = ROOT / "scenes" / "real"
+    manifest = json.loads((real / "manifest.json").read_text())
+    keep = {"hypjudy_hdr_a4_6", "felsiq_sample3", "hypjudy_a4_d1_0", "makelove_text_defocus"}
+    manifest["photos"] = [p for p in manifest["photos"] if p["name"] in keep]
+    for p in manifest["photos"]:
+        (tmp_path / p["file"]).parent.mkdir(exist_ok=True)
+        shutil.copy(real / p["file"], tmp_path / p["file"])
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    done = CliRunner().invoke(main, ["scenes", "--real", str(tmp_path), "--vary", "turn90", "--json"])
     assert done.exit_code == 0, done.output
     figures = json.loads(done.output.strip().splitlines()[-1])
-    assert figures["photos"] >= 20 and 0.0 < figures["digit_f1"] <= 1.0
+    assert (figures["photos"], figures["no_digit_photos"], figures["digits"]) == (2, 2, 27)
+    assert figures["digit_f1"] == 1.0 and figures["false_digits"] == 0
     refused = CliRunner().invoke(main, ["scenes", "--vary", "dim"])
     assert refused.exit_code == 2 and "--real" in refused.output
