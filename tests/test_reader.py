@@ -100,15 +100,19 @@ def test_touching_digits_are_cut(reader, mnist):
 
 def test_a_blob_no_wider_than_a_digit_is_not_taken_apart_into_1s_only(reader):
     """Its pieces apart, a narrow blob that is a few columns of print on their side reads as
-    1s: it stays whole (and unread). A wide blob cut into 1s is a touching "11"."""
+    1s: it stays whole (and unread). A wide blob cut into 1s is a touching "11", and so are two
+    strokes joined as one broken digit, each a part of its own (a "113" written close)."""
     from digits.edge.core.blob import Blob
 
     ones, one_seven = np.zeros((2, 11)), np.zeros((2, 11))
     ones[:, 1] = 0.99
     one_seven[0, 1], one_seven[1, 7] = 0.99, 0.99
-    narrow, wide = Blob((0, 0, 40, 60), np.zeros((60, 40))), Blob((0, 0, 80, 60), np.zeros((60, 80)))
+    narrow = Blob((0, 0, 40, 60), np.zeros((60, 40)), pieces=5)
+    wide = Blob((0, 0, 80, 60), np.zeros((60, 80)), pieces=5)
     assert reader._slices(narrow, ones) and not reader._slices(narrow, one_seven)
     assert not reader._slices(wide, ones)
+    two_strokes = Blob((0, 0, 15, 35), np.zeros((35, 15)), pieces=2)
+    assert not reader._slices(two_strokes, ones)
 
 
 def test_blank_and_tiny_frames_read_as_nothing(reader):

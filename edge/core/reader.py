@@ -204,8 +204,11 @@ class Reader:
 
     def _slices(self, blob: Blob, parts: np.ndarray) -> bool:
         """Whether a blob no wider than a digit (its parts are its pieces apart, not cuts) would
-        come apart into 1s only: columns of print on their side, a picture's slices."""
+        come apart into 1s only: columns of print on their side, a picture's slices. Two strokes
+        and nothing else, each a part of its own, are two 1s written close ("11")."""
         x, y, w, h = blob.box
+        if blob.pieces == len(parts):
+            return False
         return w <= self.segment_config.split_width * h and bool((parts[:, :10].argmax(axis=1) == 1).all())
 
     def _dropped(self, r: DigitRead) -> bool:
