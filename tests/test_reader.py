@@ -115,6 +115,20 @@ def test_a_blob_no_wider_than_a_digit_is_not_taken_apart_into_1s_only(reader):
     assert not reader._slices(two_strokes, ones)
 
 
+@pytest.mark.parametrize(("digit", "index"), [(4, 5), (2, 3), (3, 0), (3, 4), (5, 0), (8, 0), (9, 0)])
+def test_a_minus_written_against_the_digit_after_it_leaves_the_digit(reader, mnist, digit, index):
+    """A "-" 2 px from a digit is joined to it as a broken-off stroke; together they are too
+    wide to be one digit and read as "not a digit". The digit is offered without it, and read."""
+    ink = cv2.resize(mnist.x_test[np.flatnonzero(mnist.y_test == digit)[index]], (60, 60),
+                     interpolation=cv2.INTER_CUBIC).astype(np.float32)
+    page = np.full((200, 300), 230, np.float32)
+    page[60:120, 150:210] = np.minimum(page[60:120, 150:210], 230 - ink * 0.85)
+    left = 150 + int(np.flatnonzero(ink.max(axis=0) > 60)[0])
+    page[88:93, left - 24 : left - 2] = 40  # the minus: 22 px long, 2 px from the digit
+    result = reader.read(cv2.cvtColor(page.clip(0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR))
+    assert [n.text for n in result.numbers] == [str(digit)]
+
+
 def test_blank_and_tiny_frames_read_as_nothing(reader):
     for frame in (np.full((480, 640, 3), 255, np.uint8), np.zeros((1, 1, 3), np.uint8),
                   np.zeros((480, 640), np.uint8)):

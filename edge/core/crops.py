@@ -184,12 +184,14 @@ def _part(gray, x: int, y: int, sub: np.ndarray, bh: int, paper, scale, dark, le
 
 def side_by_side_parts(gray, box: Box, group_boxes: list[Box], labels_patch: np.ndarray,
                        group_labels: list[int], paper, scale, dark, level, min_h: float,
-                       cfg: SegmentConfig = DEFAULT) -> tuple[Blob, ...]:
-    """A blob of several pieces parted into its left and its right pieces, or (): each side at
-    least half the blob's height, their boxes sharing at most `side_overlap` of the narrower's
-    columns (a 7's bar may reach over the 2 beside it; each part keeps only its own ink). Two
-    digits side by side joined as one broken digit (a short 2 beside a 7's long stem) are
-    offered apart; the reader keeps the whole when it reads surely."""
+                       cfg: SegmentConfig = DEFAULT, alone: bool = False) -> tuple[Blob, ...]:
+    """A blob of several pieces parted into its left and its right pieces, or (): their boxes
+    sharing at most `side_overlap` of the narrower's columns (a 7's bar may reach over the 2
+    beside it; each part keeps only its own ink). Two digits side by side joined as one broken
+    digit (a short 2 beside a 7's long stem) are offered apart. With `alone`, a side under half
+    the blob's height is left out and the other offered alone (a "-" joined to the digit after
+    it as a broken-off stroke, too wide to be one digit). The reader keeps the whole when it
+    reads surely."""
     x, y, bw, bh = box
     order = sorted(range(len(group_boxes)), key=lambda i: group_boxes[i][0] + group_boxes[i][2] / 2)
     best, best_overlap = None, None
@@ -203,13 +205,17 @@ def side_by_side_parts(gray, box: Box, group_boxes: list[Box], labels_patch: np.
             best, best_overlap = k, overlap
     if best is None:
         return ()
-    parts = []
+    parts, widths = [], []
     for mine in ([group_labels[i] for i in order[:best]], [group_labels[i] for i in order[best:]]):
         own = np.isin(labels_patch, mine).view(np.uint8)
         cols = np.flatnonzero(own.any(axis=0))
         c0, c1 = int(cols[0]), int(cols[-1]) + 1
         part = _part(gray, x + c0, y, own[:, c0:c1], bh, paper, scale, dark, level, min_h, cfg)
-        if part is None:
+        if part is None and not alone:
             return ()
-        parts.append(part)
+        if part is not None:
+            parts.append(part)
+            widths.append(c1 - c0)
+    if len(parts) == 1 and widths[0] < cfg.alone_width * bw:
+        return ()  # what would be left out is no short mark but much of the blob
     return tuple(parts)

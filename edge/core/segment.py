@@ -487,6 +487,9 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig,
         parts = ()
         if bw > config.split_width * bh:  # wider than one digit usually is: offer a cut into touching digits
             parts = cut_parts(full, box, own, paper, scale, dark, level, min_h, config)
+            if not parts and len(group) > 1:  # a short piece beside a digit: offer the digit alone
+                parts = side_by_side_parts(full, box, [p.box for p in group], local, [p.label for p in group],
+                                           paper, scale, dark, level, min_h, config, alone=True)
         elif len(group) > 1:  # pieces joined side by side: offer them apart
             parts = side_by_side_parts(full, box, [p.box for p in group], local,
                                        [p.label for p in group], paper, scale, dark, level, min_h, config)
