@@ -129,6 +129,28 @@ def test_a_minus_written_against_the_digit_after_it_leaves_the_digit(reader, mni
     assert [n.text for n in result.numbers] == [str(digit)]
 
 
+def test_a_forms_small_print_is_left_out_but_a_small_0_inside_a_number_is_not(reader, mnist):
+    """Marks written into a form's cells (35 px) beside its printed question numbers (11 px),
+    as many: the print is dropped. A 0 written as small (13 px) inside a number is kept."""
+    def digit(d: int, k: int = 0) -> np.ndarray:
+        return mnist.x_test[int(np.flatnonzero(mnist.y_test == d)[k])]
+
+    page, print_ = np.full((420, 640), 235, np.float32), np.full((420, 640), 255, np.uint8)
+    for i, d in enumerate((2, 5, 7, 3, 8, 6)):  # written marks, one in each cell
+        x, y = 60 + (i % 3) * 200, 80 + (i // 3) * 180
+        ink = cv2.resize(digit(d), (48, 48), interpolation=cv2.INTER_CUBIC).astype(np.float32)
+        page[y : y + 48, x : x + 48] = np.minimum(page[y : y + 48, x : x + 48], 235 - ink * 0.85)
+        cv2.putText(print_, str(i + 1), (x - 40, y - 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, 30, 1,
+                    cv2.LINE_AA)  # the printed question number, 11 px tall
+    page = np.minimum(page, print_)
+    image = cv2.cvtColor(page.clip(0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    assert sorted(n.text for n in reader.read(image).numbers) == ["2", "3", "5", "6", "7", "8"]
+    small_zero = cv2.resize(digit(0, 3), (18, 18), interpolation=cv2.INTER_AREA).astype(np.float32)
+    page[110:128, 112:130] = np.minimum(page[110:128, 112:130], 235 - small_zero * 0.85)  # "20"
+    image = cv2.cvtColor(page.clip(0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    assert sorted(n.text for n in reader.read(image).numbers) == ["20", "3", "5", "6", "7", "8"]
+
+
 def test_blank_and_tiny_frames_read_as_nothing(reader):
     for frame in (np.full((480, 640, 3), 255, np.uint8), np.zeros((1, 1, 3), np.uint8),
                   np.zeros((480, 640), np.uint8)):

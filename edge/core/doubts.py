@@ -68,6 +68,10 @@ STACK = 3  # this many 1s or more stacked end to end in one column ...
 STACK_GAP = 0.45  # ... each at most this share of the shorter's height below the last, are a rule
 PALE = 0.35  # a digit whose ink is under this share as dark as the frame's digits' (their median) ...
 PALE_OTHERS = 5  # ... is dropped when there are at least this many digits to measure by
+SMALL = 0.45  # a digit under this share of the height of the frame's taller digits (3rd quartile) ...
+SMALL_PX = 16.0  # ... and under this many pixels (print's size: writing is seldom so small) ...
+SMALL_OTHERS = 5  # ... is dropped when there are at least this many digits to measure by,
+SMALL_NEAR = 1.0  # ... unless it stands this share of a usual digit's height from one on its line
 
 
 def without_clutter(digits: list[DigitRead], frame: np.ndarray, blobs: list[Box],
@@ -78,7 +82,7 @@ def without_clutter(digits: list[DigitRead], frame: np.ndarray, blobs: list[Box]
     digits = without_stacked_ones(without_tall_ones(inside_frame(digits, w, h)))
     if dark_ink:
         digits = without_pale_print(without_faint_ones(digits, frame), frame)
-    return without_strays(without_words(digits, blobs), len(blobs))
+    return without_small_print(without_strays(without_words(digits, blobs), len(blobs)))
 
 
 def without_signs(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,
@@ -112,6 +116,26 @@ def without_tall_ones(digits: list[DigitRead]) -> list[DigitRead]:
         return digits
     limit = TALL_ONE * float(np.median(others))
     return [d for d in digits if d.label != 1 or d.box[3] <= limit]
+
+
+def without_small_print(digits: list[DigitRead]) -> list[DigitRead]:
+    """Drop digits of print's size, far shorter than the rest of the frame's digits and standing
+    apart from them: a form's printed numbers (its questions', its rows') beside the marks
+    written into it. A hand writes numbers of several sizes, but seldom under SMALL_PX; a 0
+    written small inside a number stands right beside its neighbours (within SMALL_NEAR of
+    their height) and stays."""
+    if len(digits) < SMALL_OTHERS:
+        return digits
+    limit = SMALL * float(np.percentile([d.box[3] for d in digits], 75))  # (a form's print may be most)
+    usual = [d.box for d in digits if d.box[3] >= limit]  # beside these a small digit is writing
+
+    def beside(box: Box) -> bool:
+        x, y, w, h = box
+        return any(oy <= y + h / 2 <= oy + oh and max(ox - (x + w), x - (ox + ow)) <= SMALL_NEAR * oh
+                   for ox, oy, ow, oh in usual)
+
+    small = min(limit, SMALL_PX)
+    return [d for d in digits if d.box[3] >= small or beside(d.box)]
 
 
 def without_stacked_ones(digits: list[DigitRead]) -> list[DigitRead]:
