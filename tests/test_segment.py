@@ -435,7 +435,9 @@ def test_a_bracket_beside_the_digit_it_holds_is_not_joined_to_it():
     assert len(join_broken([[held], [closing]], bow_of=bow_of)) == 2
     rest = Piece((56, 20, 13, 20), 120, 5)  # a 4's open left part beside its straight stem
     assert len(join_broken([[rest], [stem]], bow_of=bow_of)) == 1
-    small = Piece((20, 25, 8, 20), 40, 2)  # under half its height: a part of one digit
+    short = Piece((20, 25, 8, 22), 40, 2)  # a short digit (0.44 of its height) inside "(4-1)"
+    assert len(join_broken([[opening], [short]], bow_of=bow_of)) == 2
+    small = Piece((20, 25, 8, 17), 40, 2)  # under 0.4 of its height: a part of one digit
     assert len(join_broken([[opening], [small]], bow_of=bow_of)) == 1
     square = np.zeros((60, 80), np.int32)  # a "]" beside the digit it closes
     square[5:8, 60:72] = square[5:55, 69:72] = square[52:55, 60:72] = 6

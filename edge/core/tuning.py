@@ -67,7 +67,7 @@ class SegmentConfig:
     # for its height (no letter's stem, no rule), together far taller than the writing: two digits
     bracket_width: float = 0.5  # ... or one is a plain stroke bowed away from the other (a bracket),
     bracket_taller: float = 0.9  # at most this wide for its height, at least this share of the
-    bracket_holds: float = 0.5  # other's height, the other at least this share of its own
+    bracket_holds: float = 0.4  # other's height, the other at least this share of its own
     # --- what cannot be a digit
     max_width: float = 0.98  # of the frame's width: wider is a page edge or a shadow
     max_aspect: float = 4.0  # wider than this: a dash or the rest of a line
