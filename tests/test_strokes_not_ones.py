@@ -239,6 +239,9 @@ def test_an_unsure_4_shaped_like_a_plus_is_a_sums_plus():
     assert without_pluses([plus, four], frame, True) == [four]
     sure = replace(plus, confidence=0.9)  # read this surely: a 4 written so
     assert without_pluses([sure], frame, True) == [sure]
+    fairly = replace(plus, confidence=0.85)  # a "+" shorter than the digits of its line (0.68):
+    assert without_pluses([fairly, four], frame, True) == [four]  # a sign, even read so surely
+    assert without_pluses([fairly], frame, True) == [fairly]  # alone, no line to measure it by
 
 
 def test_an_unsure_2_shaped_like_a_written_d_is_a_formulas_d():

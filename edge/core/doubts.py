@@ -47,6 +47,8 @@ SQUARE_STEM = 0.4  # its stem at most this share of the width (a plain 1's stem 
 SQUARE_MIN_PX = 8  # (narrower, a small 1's curled end is a foot to it)
 CROSS_SURE = 0.9  # an 8 with no loop is kept only if it reads at least this surely
 PLUS_SURE = 0.7  # a 4 read less surely than this ...
+PLUS_SHORT = 0.85  # ... (or than PLUS_SHORT_SURE, when this much shorter than the digits of its line)
+PLUS_SHORT_SURE = 0.9
 PLUS_OFF = 0.1  # ... with under this share of its ink off its two strokes' bands is a "+"
 PLUS_BAND = 0.15  # (each band this share of the ink's longer side either side of the stroke)
 D_SURE = 0.95  # a 2 shaped like a written d is kept only if it reads at least this surely: a d's
@@ -291,9 +293,15 @@ def without_crossings(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool
 
 def without_pluses(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -> list[DigitRead]:
     """Drop unsure 4s that are a sum's "+": all their ink lies on one upright and one level
-    stroke crossing, where a 4's first stroke runs off both (its upper left)."""
-    return [d for d in digits
-            if d.label != 4 or d.confidence >= PLUS_SURE or not plus_shaped(frame, d.box, dark_ink)]
+    stroke crossing, where a 4's first stroke runs off both (its upper left). A "+" written
+    shorter than the digits of its line (PLUS_SHORT of their median) may read surer (PLUS_SHORT_SURE)."""
+    def sure(i: int) -> float:
+        line = [d.box[3] for j, d in enumerate(digits) if j != i and _same_line(d.box, digits[i].box)]
+        short = bool(line) and digits[i].box[3] <= PLUS_SHORT * float(np.median(line))
+        return PLUS_SHORT_SURE if short else PLUS_SURE
+
+    return [d for i, d in enumerate(digits)
+            if d.label != 4 or d.confidence >= sure(i) or not plus_shaped(frame, d.box, dark_ink)]
 
 
 def plus_shaped(frame: np.ndarray, box: Box, dark_ink: bool = True) -> bool:
