@@ -84,7 +84,7 @@ def without_clutter(digits: list[DigitRead], frame: np.ndarray, blobs: list[Box]
     digits = without_stacked_ones(without_tall_ones(inside_frame(digits, w, h)))
     if dark_ink:
         digits = without_pale_print(without_faint_ones(digits, frame), frame)
-    return without_small_print(without_strays(without_words(digits, blobs), len(blobs)))
+    return without_strays(without_words(digits, blobs), len(blobs))
 
 
 def without_signs(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,

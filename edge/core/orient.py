@@ -96,7 +96,7 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
     # down a page is in columns too, but reads as digits
     boxes = list(first.blob_boxes)
     in_columns = (len(boxes) >= MANY_BLOBS and rows_over_columns(boxes) < 1.0
-                  and len(first.digits) < UPRIGHT_SHARE * len(boxes))
+                  and len(first.digits) + first.small_print < UPRIGHT_SHARE * len(boxes))
     doubtful = _doubtful(first)
     if not first.sideways and not in_columns and not doubtful:
         return _straightened(reader, frame, first)
@@ -114,7 +114,8 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
     sure = sureness(best[0])
     if in_columns:
         level = [t for t in turns() if not t[0].sideways]  # the page's lines turned level
-        pages = [t for t in level if len(t[0].digits) >= UPRIGHT_SHARE * len(t[0].blob_boxes)]
+        pages = [t for t in level
+                 if len(t[0].digits) + t[0].small_print >= UPRIGHT_SHARE * len(t[0].blob_boxes)]
         if pages:  # a page of digits: the turn that reads them most surely (not upside down)
             return max(pages, key=lambda t: sureness(t[0]))
         # a page of something else (print, letters): whichever way says the fewest digits

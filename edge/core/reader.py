@@ -112,6 +112,7 @@ class FrameResult:
     sideways: bool = False  # the writing's blobs lie down: the page may be turned a quarter
     blob_boxes: tuple[Box, ...] = ()  # every blob the segmenter found (for the page's slant)
     print_lines: int = 0  # lines of small print the segmenter found (level lines: upright)
+    small_print: int = 0  # digits read but dropped as a form's small print (`doubts.without_small_print`)
 
 
 class Reader:
@@ -148,7 +149,8 @@ class Reader:
         counted = [b.box for b in seg.blobs if b.box[3] >= seg.least_px]  # the page's blobs, for its words
         read = [d for d in self._classify(seg) if d.box[3] >= seg.least_px or d.confidence >= SMALL_SURE]
         written = doubts.without_clutter(read, frame, counted, seg.polarity == "dark")
-        digits = doubts.without_signs(written, frame, seg.polarity == "dark", counted)
+        signed = doubts.without_signs(written, frame, seg.polarity == "dark", counted)
+        digits = doubts.without_small_print(signed)  # last: the page's print still counts as read
         classified = time.perf_counter()
         groups = numbering.group([d.box for d in digits], _marks(seg, digits), seg.rules)
         groups = numbering.practice_apart(groups, [d.label for d in digits])
@@ -164,7 +166,7 @@ class Reader:
         blob_boxes = [b.box for b in seg.blobs]
         sideways = _sideways(blob_boxes, written)
         return FrameResult(w, h, tuple(digits), number_reads, timings, sideways,
-                           tuple(blob_boxes), seg.print_lines)
+                           tuple(blob_boxes), seg.print_lines, len(signed) - len(digits))
 
     def _classify(self, seg: Segmentation) -> list[DigitRead]:
         """All wholes and parts of the frame in one invoke, then the better reading of each;
