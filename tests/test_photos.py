@@ -336,18 +336,6 @@ def test_real_photo_scores_do_not_fall_back(reader):
     assert figures["digit_f1"] >= 0.8  # first reader 0.345; before the dense-page work 0.773
 
 
-def test_touching_digits_in_a_fine_pen_are_cut_apart_when_fairly_sure(reader):
-    """A sticky note in a fine pen (committed photo): "4006280887" has its 4 written against
-    the 0s, one blob read as "not a digit". Cut every way, its best cutting reads surely, but
-    not 0.9 surely: a cutting is kept when each of its digits reads at least CUT_SURE (0.85)."""
-    from digits.edge.capture.images import read_image
-    from digits.edge.core.orient import read_upright
-
-    image, _ = read_image(ROOT / "scenes" / "real" / "photos" / "hypjudy_hdr_a4_3.jpg")
-    result, _, _ = read_upright(reader, image)
-    assert any(n.text.startswith("4") and "628" in n.text for n in result.numbers)
-
-
 def test_a_page_lying_sideways_is_turned_and_an_upright_one_is_not(reader, glyphs):
     from digits.edge.core.orient import read_upright, rotate
 

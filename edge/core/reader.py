@@ -71,7 +71,6 @@ from digits.edge.errors import ImageError
 MIN_CONFIDENCE = 0.5
 TOO_WIDE = 1.6  # a blob this much wider than tall is never one digit: always cut
 CONFIDENT = 0.9  # a reading at least this sure is not second-guessed by cutting the blob
-CUT_SURE = 0.85  # a blob cut every way is read so when each digit of its best cutting is this sure
 WIDE = 1.18  # wider than 95 % of MNIST's training digits (99 %: 1.43) ...
 SURE = 0.98  # ... is cut when every part reads at least this surely and the whole does not
 ONE_PIECES = 4  # a blob joined from this many pieces of ink or more is no 1 (a 1 is one stroke)
@@ -235,7 +234,7 @@ class Reader:
             path = cuts.best_path(len(columns), spans, mine[:, :10].max(axis=1)) if spans else None
             worst = min(float(mine[k, :10].max()) for k in path) if path else 0.0
             first = min(r.confidence if r.label != self.reject else 0.0 for r in chosen)
-            sure = path and len(path) >= 2 and worst >= CUT_SURE and worst > first
+            sure = path and len(path) >= 2 and worst >= CONFIDENT and worst > first
             if sure and any(int(mine[k, :10].argmax()) != 1 for k in path):  # slices of a picture read 1
                 out.extend(_read(spans[k].blob.box, mine[k]) for k in path)
             else:
