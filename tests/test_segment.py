@@ -311,6 +311,25 @@ def test_segment_offers_two_pieces_joined_side_by_side_apart():
     assert left[0] < right[0] < left[0] + left[2] and right[2] > 15  # each part keeps its own ink
 
 
+
+def test_a_minus_against_a_digit_is_left_out_but_a_letter_of_print_is_not():
+    """A wide blob of two pieces that no cut fits: beside a "-" (a sign's height) the digit is
+    offered alone; beside an "o" (a lower-case letter, half the height: print) it is not."""
+    def page(mark: str) -> np.ndarray:
+        image = np.full((480, 640, 3), 235, np.uint8)
+        cv2.ellipse(image, (330, 250), (22, 30), 0, 0, 360, (20, 20, 20), 4, cv2.LINE_AA)  # a 0
+        if mark == "-":
+            cv2.line(image, (274, 252), (296, 252), (20, 20, 20), 5)
+        else:
+            cv2.ellipse(image, (288, 264), (12, 13), 0, 0, 360, (20, 20, 20), 3, cv2.LINE_AA)
+        return image
+
+    (minus,) = segment(page("-")).blobs
+    assert minus.pieces == 2 and minus.box[2] > 1.1 * minus.box[3]
+    assert [p.box[0] for p in minus.parts] == [305]  # the 0 alone
+    (letter,) = segment(page("o")).blobs
+    assert letter.pieces == 2 and letter.parts == ()
+
 # --- fuzz: adversarial frames never crash and do bounded work ----------------------------------
 
 def adversarial_frames():

@@ -188,10 +188,10 @@ def side_by_side_parts(gray, box: Box, group_boxes: list[Box], labels_patch: np.
     """A blob of several pieces parted into its left and its right pieces, or (): their boxes
     sharing at most `side_overlap` of the narrower's columns (a 7's bar may reach over the 2
     beside it; each part keeps only its own ink). Two digits side by side joined as one broken
-    digit (a short 2 beside a 7's long stem) are offered apart. With `alone`, a side under half
-    the blob's height is left out and the other offered alone (a "-" joined to the digit after
-    it as a broken-off stroke, too wide to be one digit). The reader keeps the whole when it
-    reads surely."""
+    digit (a short 2 beside a 7's long stem) are offered apart. With `alone`, a side no taller
+    than `alone_mark` of the blob is left out and the other offered alone (a "-" joined to the
+    digit after it as a broken-off stroke, too wide to be one digit). The reader keeps the
+    whole when it reads surely."""
     x, y, bw, bh = box
     order = sorted(range(len(group_boxes)), key=lambda i: group_boxes[i][0] + group_boxes[i][2] / 2)
     best, best_overlap = None, None
@@ -211,8 +211,9 @@ def side_by_side_parts(gray, box: Box, group_boxes: list[Box], labels_patch: np.
         cols = np.flatnonzero(own.any(axis=0))
         c0, c1 = int(cols[0]), int(cols[-1]) + 1
         part = _part(gray, x + c0, y, own[:, c0:c1], bh, paper, scale, dark, level, min_h, cfg)
-        if part is None and not alone:
-            return ()
+        rows = np.flatnonzero(own.any(axis=1))
+        if part is None and (not alone or rows[-1] - rows[0] + 1 > cfg.alone_mark * bh):
+            return ()  # (a side left out is a sign's height: a lower-case letter of print is more)
         if part is not None:
             parts.append(part)
             widths.append(c1 - c0)

@@ -80,6 +80,7 @@ class SegmentConfig:
     side_overlap: float = 0.5  # pieces joined side by side, sharing at most this share of the
     # narrower side's columns, are offered apart too
     alone_width: float = 0.5  # a digit offered without a short mark beside it is this share of the width
+    alone_mark: float = 0.35  # ... and the mark at most this share of the height
     digit_aspect: float = 0.7  # a digit's usual width, to count the digits in a wide blob
     max_parts: int = 6  # the most digits a wide blob is cut into
     max_cuts: int = 10  # a second look at a blob read poorly cuts it at most at this many valleys ...
