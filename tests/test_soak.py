@@ -72,7 +72,8 @@ def test_8000_frames_grow_nothing(tmp_path):
     assert rss1 - rss0 < MAX_RSS_GROWTH_KB, f"RSS grew {(rss1 - rss0) / 1024:.1f} MB"
     assert threads1 <= threads0, "threads grew"
     assert fds1 <= fds0, "file descriptors grew"
-    assert (threading.active_count(), fds()) == (threads_before, fds_before), \
+    # nothing left behind; fewer is no leak (an earlier test's socket may be collected meanwhile)
+    assert threading.active_count() <= threads_before and fds() <= fds_before, \
         "the loop left a thread or a file descriptor behind"
 
 
