@@ -205,18 +205,16 @@ def side_by_side_parts(gray, box: Box, group_boxes: list[Box], labels_patch: np.
             best, best_overlap = k, overlap
     if best is None:
         return ()
-    parts, widths = [], []
+    parts: list[tuple[Blob, int]] = []  # each part with its width in working columns
     for mine in ([group_labels[i] for i in order[:best]], [group_labels[i] for i in order[best:]]):
         own = np.isin(labels_patch, mine).view(np.uint8)
         cols = np.flatnonzero(own.any(axis=0))
         c0, c1 = int(cols[0]), int(cols[-1]) + 1
         part = _part(gray, x + c0, y, own[:, c0:c1], bh, paper, scale, dark, level, min_h, cfg)
-        rows = np.flatnonzero(own.any(axis=1))
-        if part is None and (not alone or rows[-1] - rows[0] + 1 > cfg.alone_mark * bh):
-            return ()  # (a side left out is a sign's height: a lower-case letter of print is more)
         if part is not None:
-            parts.append(part)
-            widths.append(c1 - c0)
-    if len(parts) == 1 and widths[0] < cfg.alone_width * bw:
+            parts.append((part, c1 - c0))
+        elif not alone or np.ptp(np.flatnonzero(own.any(axis=1))) + 1 > cfg.alone_mark * bh:
+            return ()  # (a side left out is a sign's height: a lower-case letter of print is more)
+    if len(parts) == 1 and parts[0][1] < cfg.alone_width * bw:
         return ()  # what would be left out is no short mark but much of the blob
-    return tuple(parts)
+    return tuple(part for part, _ in parts)

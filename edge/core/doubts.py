@@ -47,8 +47,8 @@ SQUARE_STEM = 0.4  # its stem at most this share of the width (a plain 1's stem 
 SQUARE_MIN_PX = 8  # (narrower, a small 1's curled end is a foot to it)
 CROSS_SURE = 0.9  # an 8 with no loop is kept only if it reads at least this surely
 PLUS_SURE = 0.7  # a 4 read less surely than this ...
-PLUS_SHORT = 0.85  # ... (or than PLUS_SHORT_SURE, when this much shorter than the digits of its line)
-PLUS_SHORT_SURE = 0.9
+PLUS_SHORT_SURE = 0.9  # ... (or than this, when written shorter ...
+PLUS_SHORT = 0.85  # ... than this share of the digits of its line: their median height)
 PLUS_OFF = 0.1  # ... with under this share of its ink off its two strokes' bands is a "+"
 PLUS_BAND = 0.15  # (each band this share of the ink's longer side either side of the stroke)
 D_SURE = 0.95  # a 2 shaped like a written d is kept only if it reads at least this surely: a d's
@@ -300,8 +300,10 @@ def without_pluses(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool) -
         short = bool(line) and digits[i].box[3] <= PLUS_SHORT * float(np.median(line))
         return PLUS_SHORT_SURE if short else PLUS_SURE
 
+    # the cheap tests first: the ink's shape is measured only for a 4 that may be a "+"
     return [d for i, d in enumerate(digits)
-            if d.label != 4 or d.confidence >= sure(i) or not plus_shaped(frame, d.box, dark_ink)]
+            if d.label != 4 or d.confidence >= PLUS_SHORT_SURE or d.confidence >= sure(i)
+            or not plus_shaped(frame, d.box, dark_ink)]
 
 
 def plus_shaped(frame: np.ndarray, box: Box, dark_ink: bool = True) -> bool:
