@@ -150,6 +150,28 @@ def test_a_pair_of_brackets_round_a_sum_are_no_1s_at_any_height():
     assert without_brackets([opening, *digits], frame, True, alone) == [opening, *digits]
 
 
+def test_a_plus_read_as_a_4_beside_a_bracket_does_not_hide_the_bracket():
+    """"3 + (1 + 2)": the "+" before the "(" reads as an unsure 4, and a digit written that close
+    to a curved stroke would make it a curved 1 in a number. The "+" goes first, so the "(" is
+    judged with the ")" it pairs (a blob the model read as no digit) and goes too."""
+    from digits.edge.core.doubts import without_signs
+
+    frame = np.full((140, 600, 3), 235, np.uint8)
+    rows = np.arange(20, 110)
+    t = (rows - 65) / 45.0
+    for centre in (300 + 10 * t**2, 520 - 10 * t**2):  # ( and )
+        for r, c in zip(rows, centre):
+            frame[r, int(c) - 2 : int(c) + 3] = 30
+    cv2.line(frame, (245, 38), (245, 98), (30, 30, 30), 4)  # the "+"
+    cv2.line(frame, (215, 68), (275, 68), (30, 30, 30), 4)
+    cv2.line(frame, (360, 25), (360, 110), (30, 30, 30), 4)  # a straight 1
+    three, two = read((90, 25, 50, 85), label=3), read((420, 25, 50, 85), label=2)
+    plus = DigitRead((213, 36, 64, 64), 4, 0.6, 1, 0.2)
+    opening, one, closing = read((297, 20, 15, 90)), read((356, 25, 9, 86)), (508, 20, 15, 90)
+    blobs = [three.box, plus.box, opening.box, one.box, two.box, closing]
+    assert without_signs([three, plus, opening, one, two], frame, True, blobs) == [three, one, two]
+
+
 def test_square_brackets_are_no_7s_or_1s_but_a_7_and_a_1_with_a_base_are():
     """A sum's "[" and "]" read as 1 or 7 (a "]"'s top foot is a 7's bar): a tall stroke along
     one side with a foot at each end pointing the same way. A 7's foot is its stem alone, a

@@ -92,9 +92,9 @@ def without_signs(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,
     """The rules for a written sum's or formula's signs, applied last: they are writing, upright
     like its digits, and must not make the frame look like clutter. (`blobs`: all the blobs the
     segmenter found; those that hold no digit are the sum's other signs.)"""
-    signs = without_brackets(without_square_brackets(digits, frame, dark_ink), frame, dark_ink, blobs)
+    signs = without_pluses(without_square_brackets(digits, frame, dark_ink), frame, dark_ink)
+    signs = without_brackets(signs, frame, dark_ink, blobs)
     signs = without_crossings(signs, frame, dark_ink)
-    signs = without_pluses(signs, frame, dark_ink)
     return without_slashes(without_ds(signs, frame, dark_ink), frame, dark_ink, blobs)
 
 
