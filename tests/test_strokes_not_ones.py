@@ -86,7 +86,7 @@ def test_a_sums_brackets_are_no_1s_but_straight_and_flagged_1s_are():
     """A written sum's ")" reads as a 1: it bows out to the right and stands taller than the
     digits it closes. A 1 is straight, or bows the other way at its flag, and so does a "(":
     only the "(" left of a ")", about as tall, is taken for its bracket."""
-    from digits.edge.core.doubts import bow, without_brackets
+    from digits.edge.core.doubts import bow, bracket_bow, without_brackets
 
     frame = np.full((140, 500, 3), 235, np.uint8)
     rows = np.arange(10, 110)
@@ -108,6 +108,17 @@ def test_a_sums_brackets_are_no_1s_but_straight_and_flagged_1s_are():
     assert without_brackets(no_taller, frame, True) == no_taller
     light = 255 - frame  # chalk on a board: the same shapes
     assert without_brackets([straight] + digits + [closing], light, False) == [straight] + digits
+    # the ")" read as no digit (a blob holding none) still takes its "(" with it, however unlike
+    # a ")" the "(" bows (this one in its lower half only: no pair of brackets to `paired_brackets`)
+    frame[:, :60] = 235
+    for r, c in zip(rows, 30 + 40 * np.maximum(t, 0) ** 2):
+        frame[r, int(c) - 2 : int(c) + 3] = 30
+    hooked = read((26, 10, 37, 100))
+    assert bracket_bow(frame, hooked.box) == 0.0 and bow(frame, hooked.box) > 0.1
+    kept = [straight, flagged, *digits]
+    blobs = [d.box for d in [hooked, *kept, closing]]
+    assert without_brackets([hooked, *kept], frame, True, blobs) == kept
+    assert without_brackets([hooked, *kept], frame, True) == [hooked, *kept]
 
 
 def test_a_pair_of_brackets_round_a_sum_are_no_1s_at_any_height():

@@ -173,23 +173,36 @@ def without_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,
     """Drop 1s that bow like a ")" and stand taller than the other digits: the closing bracket
     of a written sum. A written 1 is straight, or bows the other way at its flag, and is about
     as tall as its neighbours; a "(" bows like that flag, so only the nearest such 1 left of a
-    ")" on its line, about as tall as it, is its "(" and dropped too. (A few of MNIST's 1s bow
-    like a ")" as far as a real one, the sample video's among them: height tells them apart.)
-    Brackets no taller than the digits they hold go as a pair (`paired_brackets`)."""
+    ")" on its line, about as tall as it, is its "(" and dropped too. The ")" may be a blob read
+    as no digit (`blobs`: all the frame's blobs), one plain curved stroke. (A few of MNIST's 1s
+    bow like a ")" as far as a real one, the sample video's among them: height tells them
+    apart.) Brackets no taller than the digits they hold go as a pair (`paired_brackets`)."""
     others = [d.box[3] for d in digits if d.label != 1]
     tall = TALLER * float(np.median(others)) if others else 0.0
     closing = [i for i, d in enumerate(digits)  # the height first: it is quicker than the bow
                if d.label == 1 and d.box[3] >= tall and bow(frame, d.box, dark_ink) <= -BOW]
     dropped = set(closing) | paired_brackets(digits, frame, dark_ink, blobs)
-    for i in closing:  # its "(": the nearest 1 to its left on its line, bowed the other way
-        x, y, w, h = digits[i].box  # and about as tall (brackets stand taller than what they hold)
+    ones = [d.box for d in digits if d.label == 1]
+    unread = [b for b in _unread(digits, blobs) if b[3] >= tall and any(_same_line(b, o) for o in ones)
+              and bracket_bow(frame, b, dark_ink) <= -BOW] if ones and others else []
+    for x, y, w, h in [digits[i].box for i in closing] + unread:  # its "(": the nearest 1 to its
+        # left on its line, bowed the other way and about as tall (brackets stand taller than what
+        # they hold)
         opening = sorted((j for j, d in enumerate(digits)
                           if d.label == 1 and j not in dropped and d.box[0] < x and d.box[3] >= PAIR * h
-                          and _same_line(d.box, digits[i].box)), key=lambda j: -digits[j].box[0])
+                          and _same_line(d.box, (x, y, w, h))), key=lambda j: -digits[j].box[0])
         found = next((j for j in opening if bow(frame, digits[j].box, dark_ink) >= BOW), None)
         if found is not None:
             dropped.add(found)
     return [d for i, d in enumerate(digits) if i not in dropped]
+
+
+def _unread(digits: list[DigitRead], blobs: list[Box]) -> list[Box]:
+    """The blobs (at least 8 px tall, no wider than tall) that hold no digit read: a stroke the
+    model knew for no digit."""
+    centres = [(d.box[0] + d.box[2] / 2, d.box[1] + d.box[3] / 2) for d in digits]
+    return [b for b in blobs if b[3] >= 8 and b[2] <= b[3]
+            and not any(b[0] <= cx <= b[0] + b[2] and b[1] <= cy <= b[1] + b[3] for cx, cy in centres)]
 
 
 def paired_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,
@@ -201,9 +214,7 @@ def paired_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,
     curved 1 written against a digit on its outside is in a number, no bracket. One side of
     the pair may be a blob read as no digit (`blobs`: all the frame's blobs; the model knew
     that bracket for what it is), the other a 1."""
-    centres = [(d.box[0] + d.box[2] / 2, d.box[1] + d.box[3] / 2) for d in digits]
-    unread = [b for b in blobs if b[3] >= 8 and b[2] <= b[3]
-              and not any(b[0] <= cx <= b[0] + b[2] and b[1] <= cy <= b[1] + b[3] for cx, cy in centres)]
+    unread = _unread(digits, blobs)
     # the candidates: (box, index of the digit or None for an unread blob)
     strokes = [(d.box, i) for i, d in enumerate(digits) if d.label == 1]
     if not strokes:
