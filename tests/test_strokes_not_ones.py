@@ -318,6 +318,30 @@ def test_grey_print_beside_dark_writing_is_dropped_but_a_dim_page_is_kept():
     assert without_pale_print(pen[:3] + grey[:1], frame) == pen[:3] + grey[:1]  # too few to judge
 
 
+def test_a_streak_in_a_shadow_is_no_1_but_a_1_written_in_the_shade_is():
+    """The edge of a phone's shadow, dark against the shadow round it, read as a 1 at 98 %
+    beside a page of pen digits: against its own surroundings it looks like ink, but it is
+    barely darker than they are, where each pen stroke is far darker than its paper. A 1
+    written where a hand shades the page is still a pen's stroke: dark, and kept."""
+    from digits.edge.core.doubts import contrast, without_pale_print
+
+    frame = np.full((200, 500, 3), 200, np.uint8)
+    pen = [read((20 + 40 * i, 20, 14, 30), label=i + 2) for i in range(6)]
+    for d in pen:
+        x, y, w, h = d.box
+        frame[y : y + h, x + 5 : x + 9] = 40
+    frame[:, 400:] = 50  # the shadow
+    frame[100:160, 440:444] = 30  # a streak in it
+    streak = read((438, 100, 8, 60))
+    frame[100:160, 300:380] = 120  # a hand's shade over the paper, and a 1 written in it
+    frame[110:150, 340:344] = 35
+    shaded_one = read((338, 110, 8, 40))
+    assert contrast(frame, streak.box) > 0.35 * np.median([contrast(frame, d.box) for d in pen])
+    assert without_pale_print(pen + [streak, shaded_one], frame) == pen + [shaded_one]
+    seven = replace(streak, label=7)  # only a 1 is measured so: a streak reads as one
+    assert without_pale_print(pen + [seven], frame) == pen + [seven]
+
+
 def test_digits_in_a_word_on_a_page_of_words_are_letters_but_not_on_a_page_of_sums():
     from digits.edge.core.doubts import without_words
 

@@ -505,20 +505,31 @@ def _fitted_bow(ink: np.ndarray, lo: float, hi: float) -> float:
 def without_pale_print(digits: list[DigitRead], frame: np.ndarray) -> list[DigitRead]:
     """Drop digits whose ink is far paler than the rest of the frame's digits: grey print (a
     scanner app's watermark, a form's labels) beside writing. One hand's digits are about as
-    dark as each other; in dim light all of them are pale together."""
+    dark as each other; in dim light all of them are pale together. A 1 is also measured in
+    grey levels, not against its own surroundings only: a streak in a shadow is dark against
+    the shadow, yet barely darker than it, where a pen's stroke is far darker than its paper."""
     if len(digits) < PALE_OTHERS:
         return digits
     if frame.ndim == 3 and frame.shape[2] == 3:  # one grey frame (quick) for every digit's contrast
         frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-    dark = [contrast(frame, d.box) for d in digits]
-    limit = PALE * float(np.median(dark))
-    return [d for d, c in zip(digits, dark) if c >= limit]
+    paper_ink = np.array([paper_and_ink(frame, d.box) for d in digits])
+    depth = paper_ink[:, 0] - paper_ink[:, 1]
+    dark = depth / np.maximum(paper_ink[:, 0], 1.0)
+    limit, deep = PALE * float(np.median(dark)), PALE * float(np.median(depth))
+    return [d for d, c, g in zip(digits, dark, depth) if c >= limit and (d.label != 1 or g >= deep)]
 
 
 def contrast(frame: np.ndarray, box: Box) -> float:
     """How dark the darkest ink in `box` is against the paper around it, 0 (none) to 1 (black):
-    (paper - ink) / paper, from the 5th percentile of the box and the 90th of the box grown by
-    a quarter of its height (the darkest channel of a colour frame)."""
+    (paper - ink) / paper (`paper_and_ink`)."""
+    paper, ink = paper_and_ink(frame, box)
+    return (paper - ink) / max(paper, 1.0)
+
+
+def paper_and_ink(frame: np.ndarray, box: Box) -> tuple[float, float]:
+    """The grey levels of the paper around `box` and of the darkest ink in it: the 90th
+    percentile of the box grown by a quarter of its height and the 5th of the box (the darkest
+    channel of a colour frame); (0, 0) for an empty box."""
     x, y, w, h = box
     pad = max(2, h // 4)
     around = frame[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
@@ -526,10 +537,9 @@ def contrast(frame: np.ndarray, box: Box) -> float:
         around = _grey(around, True)
     inside = around[min(pad, y) : min(pad, y) + h, min(pad, x) : min(pad, x) + w].ravel()
     if inside.size == 0:
-        return 0.0
+        return 0.0, 0.0
     step = 2 if h >= 16 else 1  # paper is smooth: every other pixel is plenty (and quicker)
-    paper, ink = _quantile(around[::step, ::step].ravel(), 0.9), _quantile(inside, 0.05)
-    return (paper - ink) / max(paper, 1.0)
+    return _quantile(around[::step, ::step].ravel(), 0.9), _quantile(inside, 0.05)
 
 
 def _quantile(values: np.ndarray, q: float) -> float:
