@@ -131,10 +131,13 @@ def _counts(labels) -> str:
 @click.option("--other-looks", type=click.IntRange(0, 500_000), default=0, show_default=True,
               help="Also train both stages on this many MNIST digits redrawn in a fine pen or as "
                    "coarse scans (0: off).")
+@click.option("--flagged-ones", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Also train on this share of MNIST's 1s redrawn with a long flag, as European "
+                   "hands write them (0: off).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("artifacts"),
               show_default=True, help="Where digits.keras and history.json go.")
 def train(data_source, cache_dir, epochs, reject_epochs, quick, width, batch_size, seed, no_augment, ten,
-          digit_model, negatives, font_digits, other_looks, out) -> None:
+          digit_model, negatives, font_digits, other_looks, flagged_ones, out) -> None:
     """Train the model: eleven outputs, the ten digits and "not a digit", in two stages.
 
     First the digit model: the CNN on MNIST's 60,000 training images (5,000 held out for
@@ -166,7 +169,7 @@ def train(data_source, cache_dir, epochs, reject_epochs, quick, width, batch_siz
         font_digits=font_digits if font_digits is not None else (
             1_000 if quick else TrainConfig.font_digits),
         camera_digits=1_000 if quick else TrainConfig.camera_digits,
-        other_looks=other_looks,
+        other_looks=other_looks, flagged_ones=flagged_ones,
     )
     try:
         result = fit(mnist, out, cfg)
