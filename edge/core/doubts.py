@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 EDGE_SURE = 0.95  # a digit the frame's edge cuts is kept only if it reads at least this surely
 STRAY_SHARE = 0.35  # a frame where fewer of the blobs than this read as digits ...
 STRAY_SURE = 0.9  # ... keeps a digit standing alone only if it reads at least this surely
+FRAME_SURE = 0.92  # a frame of FRAME_DIGITS or more keeps them only if one reads this surely
+FRAME_DIGITS = 3
 TALL_ONE = 3.0  # a 1 this many times the height of the frame's other digits (their median) ...
 TALL_ONE_OTHERS = 3  # ... is dropped when there are at least this many others to measure by
 WORDS_BLOBS = 20  # a frame of at least this many blobs ...
@@ -84,7 +86,17 @@ def without_clutter(digits: list[DigitRead], frame: np.ndarray, blobs: list[Box]
     digits = without_stacked_ones(without_tall_ones(inside_frame(digits, w, h)))
     if dark_ink:
         digits = without_pale_print(without_faint_ones(digits, frame), frame)
-    return without_strays(without_words(digits, blobs), len(blobs))
+    return without_doubt(without_strays(without_words(digits, blobs), len(blobs)))
+
+
+def without_doubt(digits: list[DigitRead]) -> list[DigitRead]:
+    """Drop every digit of a frame of several (FRAME_DIGITS) where none reads surely
+    (FRAME_SURE): writing holds some digit plainly written, where people, kites and a
+    picture's edges read as digits doubtfully. One or two unsure digits may be a close-up of
+    an odd hand, and stay."""
+    if len(digits) < FRAME_DIGITS or any(d.confidence >= FRAME_SURE for d in digits):
+        return digits
+    return []
 
 
 def without_signs(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,
