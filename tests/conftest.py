@@ -32,3 +32,32 @@ def reader():
     if not model.is_file():
         pytest.skip("no shipped model")
     return Reader(model, threads=1, segment_config=SegmentConfig())
+
+
+@pytest.fixture
+def first_stage_input(mnist, monkeypatch, tmp_path):
+    """A function: `fit.train` a TrainConfig on MNIST's first 6,000 training images (its
+    `.mnist`), stopped where the digit model would start, giving back the images and labels it
+    would train on."""
+    from digits.train import fit
+
+    class _Stop(Exception):
+        pass
+
+    seen = {}
+
+    def first_stage(x, y, *_):
+        seen["x"], seen["y"] = x, y
+        raise _Stop
+
+    monkeypatch.setattr(fit, "_fit_digits", first_stage)
+    small = Mnist(mnist.x_train[:6_000], mnist.y_train[:6_000], mnist.x_test[:10], mnist.y_test[:10],
+                  source="subset")
+
+    def run(cfg):
+        with pytest.raises(_Stop):
+            fit.train(small, tmp_path, cfg)
+        return seen["x"], seen["y"]
+
+    run.mnist = small
+    return run

@@ -61,28 +61,14 @@ def test_flagged_ones_copies_a_share_of_the_ones_only(mnist):
     assert len(flagged_ones(x[y != 1], y[y != 1], 0.5, seed=7)[1]) == 0
 
 
-class _Stop(Exception):
-    pass
-
-
 @pytest.mark.parametrize("share", [0.0, 0.5])
-def test_the_digit_model_trains_on_flagged_ones_only_when_asked(mnist, monkeypatch, tmp_path, share):
+def test_the_digit_model_trains_on_flagged_ones_only_when_asked(first_stage_input, share):
     from digits.train import fit
-    from digits.train.data import Mnist
 
-    seen = {}
-
-    def first_stage(x, y, *_):
-        seen["ones"] = int((y == 1).sum())
-        raise _Stop
-
-    monkeypatch.setattr(fit, "_fit_digits", first_stage)
-    small = Mnist(mnist.x_train[:6_000], mnist.y_train[:6_000], mnist.x_test[:10], mnist.y_test[:10],
-                  source="subset")
-    with pytest.raises(_Stop):
-        fit.train(small, tmp_path, fit.TrainConfig(subset=800, crossed_sevens=0, flagged_ones=share,
+    _, trained = first_stage_input(fit.TrainConfig(subset=800, crossed_sevens=0, flagged_ones=share,
                                                    classes=10))
-    data = fit.split(small)
+    data = fit.split(first_stage_input.mnist)
     x, y = data.x_fit[:800], data.y_fit[:800]
-    assert seen["ones"] == int((y == 1).sum()) + len(flagged_ones(x, y, share, seed=7)[1])
-    assert (seen["ones"] > (y == 1).sum()) == (share > 0)
+    ones = int((trained == 1).sum())
+    assert ones == int((y == 1).sum()) + len(flagged_ones(x, y, share, seed=7)[1])
+    assert (ones > (y == 1).sum()) == (share > 0)

@@ -2,10 +2,10 @@
 
 1. The digit model: MNIST's fit split (with crossed copies of some 7s, and flagged copies of
    some 1s when asked: `european`), augmented for the camera -> the ten-output CNN -> its last
-   epoch -> temperature folded into the logits. The
-   learning rate decays to zero, so the last epoch is the settled model; the best epoch on
-   5,000 validation digits was noise (a side run that scored every epoch found it never
-   better on the test digits than the last, and once clearly worse).
+   epoch -> temperature folded into the logits. The learning rate decays to zero, so the last
+   epoch is the settled model; the best epoch on 5,000 validation digits was noise (a side run
+   that scored every epoch found it never better on the test digits than the last, and once
+   clearly worse).
 2. The reject branch (`model.with_reject_branch`): the digit model frozen, a small branch trained
    on MNIST again, digits written by the training fonts (`other_writers.training_font_digits`),
    photographed MNIST digits and "not a digit" crops (`negatives`, train split) -> best epoch on

@@ -193,13 +193,14 @@ def without_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,
     tall = TALLER * float(np.median(others)) if others else 0.0
     closing = [i for i, d in enumerate(digits)  # the height first: it is quicker than the bow
                if d.label == 1 and d.box[3] >= tall and bow(frame, d.box, dark_ink) <= -BOW]
-    dropped = set(closing) | paired_brackets(digits, frame, dark_ink, blobs)
+    unread = _unread(digits, blobs)  # (once a frame: both rules look at them)
+    dropped = set(closing) | paired_brackets(digits, frame, dark_ink, unread)
     ones = [d.box for d in digits if d.label == 1]
-    unread = [b for b in _unread(digits, blobs) if b[3] >= tall and any(_same_line(b, o) for o in ones)
-              and bracket_bow(frame, b, dark_ink) <= -BOW] if ones and others else []
-    for x, y, w, h in [digits[i].box for i in closing] + unread:  # its "(": the nearest 1 to its
-        # left on its line, bowed the other way and about as tall (brackets stand taller than what
-        # they hold)
+    unread_closing = [b for b in unread if b[3] >= tall and any(_same_line(b, o) for o in ones)
+                      and bracket_bow(frame, b, dark_ink) <= -BOW] if ones and others else []
+    # each ")"'s "(": the nearest 1 to its left on its line, bowed the other way and about as
+    # tall (brackets stand taller than what they hold)
+    for x, y, w, h in [digits[i].box for i in closing] + unread_closing:
         opening = sorted((j for j, d in enumerate(digits)
                           if d.label == 1 and j not in dropped and d.box[0] < x and d.box[3] >= PAIR * h
                           and _same_line(d.box, (x, y, w, h))), key=lambda j: -digits[j].box[0])
@@ -218,15 +219,14 @@ def _unread(digits: list[DigitRead], blobs: list[Box]) -> list[Box]:
 
 
 def paired_brackets(digits: list[DigitRead], frame: np.ndarray, dark_ink: bool,
-                    blobs: list[Box] = ()) -> set[int]:
+                    unread: list[Box] = ()) -> set[int]:
     """The 1s that are a sum's "(" and ")" at any height: a plain stroke bowed out to the left
     and, to its right on its line with a digit other than a 1 between them, one bowed out to
     the right, about as tall. One curved 1 is a hand's way with a 1 (2 % of MNIST's 1s curve
     so far each way); two curved opposite ways round other digits are a bracket's pair. A
     curved 1 written against a digit on its outside is in a number, no bracket. One side of
-    the pair may be a blob read as no digit (`blobs`: all the frame's blobs; the model knew
-    that bracket for what it is), the other a 1."""
-    unread = _unread(digits, blobs)
+    the pair may be a blob read as no digit (`unread`: the frame's blobs holding no digit,
+    `_unread`; the model knew that bracket for what it is), the other a 1."""
     # the candidates: (box, index of the digit or None for an unread blob)
     strokes = [(d.box, i) for i, d in enumerate(digits) if d.label == 1]
     if not strokes:
