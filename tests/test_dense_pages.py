@@ -119,6 +119,29 @@ def test_a_table_reads_each_cell_and_not_its_walls(reader, glyphs, monkeypatch):
     assert labels(reader.read(image), top, pitch) != [d for row in rows for d in row]
 
 
+def test_a_tables_wall_is_no_1_past_its_rule_or_under_its_last_row():
+    """A wall cut apart where rules were taken out: one that ends a pixel or two past its rule
+    (a table's corner), and one under a wall whose row's closing rule was too faint to be found
+    (a crossword's last row, read as a line of 1s). A 1 written under a rule is neither."""
+    from digits.edge.core.segment import cell_wall, wall_goes_on
+    from digits.edge.core.tuning import SegmentConfig
+
+    cfg = SegmentConfig()
+    rules = np.zeros((120, 120), np.uint8)  # where rules were taken out (dilated), 5 rows each
+    rules[20:25], rules[60:65] = 1, 1
+    wall = (50, 23, 2, 43)  # from inside the top rule to 2 px past the bottom one
+    assert cell_wall(wall, rules, cfg)
+    assert cell_wall((50, 25, 2, 35), rules, cfg)  # from rule to rule
+    assert not cell_wall((50, 27, 2, 20), rules, cfg)  # a 1 hanging from the rule alone
+    assert not cell_wall((40, 25, 20, 35), rules, cfg)  # a digit filling the cell
+    below = (50, 68, 2, 30)  # the wall goes on past the bottom rule: no rule closes it
+    assert not cell_wall(below, rules, cfg)
+    assert wall_goes_on(below, [wall], rules, cfg)
+    assert not wall_goes_on((80, 68, 2, 30), [wall], rules, cfg)  # in another column
+    assert not wall_goes_on((50, 80, 2, 30), [wall], rules, cfg)  # a row further down
+    assert not wall_goes_on((44, 68, 16, 30), [wall], rules, cfg)  # a digit, not a line
+
+
 def test_a_small_table_whose_digits_touch_its_rules_is_read(reader, glyphs):
     """A webcam-sized photo of a table with cells hardly taller than the writing: every digit
     touches the rule above or below, so re-joining strokes across the rules stands each column's

@@ -295,16 +295,34 @@ def _lines_found(removed: np.ndarray, longest_x: int, longest_y: int) -> int:
     return int(np.count_nonzero(lines))
 
 
-def _cell_wall(box: Box, rules: np.ndarray, cfg: SegmentConfig) -> bool:
+def cell_wall(box: Box, rules: np.ndarray, cfg: SegmentConfig) -> bool:
     """A thin upright that runs from one removed rule to the next: the wall of a table's cell
-    or a box, cut apart by taking the rules out. A "1" written in a cell seldom touches both."""
+    or a box, cut apart by taking the rules out. A "1" written in a cell seldom touches both.
+    A wall may end a little past a rule (a table's corner), so a rule across either end counts."""
     x, y, w, h = box
-    if w >= cfg.rule_width * h or y == 0 or y + h >= rules.shape[0]:
+    if w > cfg.rule_width * h or y == 0 or y + h >= rules.shape[0]:
         return False
     reach = max(2, h // 8)  # a rule a little beyond either end still closes the cell
-    above = rules[max(0, y - reach) : y, x : x + w]
-    below = rules[y + h : y + h + reach, x : x + w]
+    past = 2  # and one just inside it: the wall ends a little past the rule
+    above = rules[max(0, y - reach) : y + past, x : x + w]
+    below = rules[y + h - past : y + h + reach, x : x + w]
     return bool(above.any() and below.any())
+
+
+def wall_goes_on(box: Box, walls: list[Box], rules: np.ndarray, cfg: SegmentConfig) -> bool:
+    """A thin upright that a cell's wall continues across a rule: the same line (a table's last
+    row, whose closing rule is too faint to be taken out)."""
+    x, y, w, h = box
+    if w > cfg.rule_width * h:
+        return False
+    reach = max(2, h // 8)
+    for wx, wy, ww, wh in walls:
+        if min(x + w, wx + ww) <= max(x, wx):
+            continue  # not in the same column
+        gap = (y, wy + wh) if wy < y else (wy, y + h)  # (lower top, upper bottom)
+        if -reach <= gap[0] - gap[1] <= 2 * reach and rules[gap[1] - reach : gap[0] + reach, x : x + w].any():
+            return True
+    return False
 
 
 def upright_rules(uprights: list[np.ndarray], text_px: float) -> tuple[list[Box], list[Box]]:
@@ -459,6 +477,7 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig,
     rules_up, marks = upright_rules(uprights, text_px)
     marks.extend(drawn)  # a box drawn round a number parts it from what is outside
     lines = print_lines(cc[2], min_h)  # lines of small print, whose tall letters are no digits
+    walls = [box for box, _ in groups if rules is not None and cell_wall(box, rules, config)]
     for box, group in groups:
         area = sum(p.area for p in group)
         if not plausible(box, area, min_h, max_h, w, config, h):
@@ -470,7 +489,7 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig,
         if text_px and box[3] > config.largest_owner * text_px and box[2] < config.rule_width * box[3]:
             marks.append(box)
             continue  # a thin upright far taller than the writing: what is left of a rule, no "1"
-        if rules is not None and _cell_wall(box, rules, config):
+        if rules is not None and (cell_wall(box, rules, config) or wall_goes_on(box, walls, rules, config)):
             marks.append(box)
             continue
         if is_frame(box, area, text_px, config):
