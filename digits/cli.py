@@ -134,10 +134,13 @@ def _counts(labels) -> str:
 @click.option("--flagged-ones", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Also train on this share of MNIST's 1s redrawn with a long flag, as European "
                    "hands write them (0: off).")
+@click.option("--tune-epochs", type=click.IntRange(0, 100), default=0, show_default=True,
+              help="With --from-digits and a whole float32 .tflite: keep its 'not a digit' branch and "
+                   "train only the digit model's last layer for this many epochs (0: off).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("artifacts"),
               show_default=True, help="Where digits.keras and history.json go.")
 def train(data_source, cache_dir, epochs, reject_epochs, quick, width, batch_size, seed, no_augment, ten,
-          digit_model, negatives, font_digits, other_looks, flagged_ones, out) -> None:
+          digit_model, negatives, font_digits, other_looks, flagged_ones, tune_epochs, out) -> None:
     """Train the model: eleven outputs, the ten digits and "not a digit", in two stages.
 
     First the digit model: the CNN on MNIST's 60,000 training images (5,000 held out for
@@ -152,6 +155,8 @@ def train(data_source, cache_dir, epochs, reject_epochs, quick, width, batch_siz
     """
     if ten and digit_model is not None:
         raise UsageError("--ten trains the digit model that --from-digits would skip: give one of them")
+    if tune_epochs and (digit_model is None or digit_model.suffix != ".tflite" or ten):
+        raise UsageError("--tune-epochs tunes the model in a float32 .tflite given with --from-digits")
     if digit_model is not None and not digit_model.is_file():
         raise UsageError(f"{digit_model}: no such model file")
     _quiet_tensorflow()
@@ -169,7 +174,7 @@ def train(data_source, cache_dir, epochs, reject_epochs, quick, width, batch_siz
         font_digits=font_digits if font_digits is not None else (
             1_000 if quick else TrainConfig.font_digits),
         camera_digits=1_000 if quick else TrainConfig.camera_digits,
-        other_looks=other_looks, flagged_ones=flagged_ones,
+        other_looks=other_looks, flagged_ones=flagged_ones, tune_epochs=tune_epochs,
     )
     try:
         result = fit(mnist, out, cfg)

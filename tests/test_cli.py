@@ -69,6 +69,8 @@ def test_train_refuses_a_missing_or_contradictory_digit_model(tmp_path):
     assert_one_line_error(done, 2, "no such model file")
     done = run("train", "--ten", "--from-digits", str(tmp_path / "x.keras"), "--out", str(tmp_path / "a"))
     assert_one_line_error(done, 2, "give one of them")
+    done = run("train", "--tune-epochs", "4", "--out", str(tmp_path / "a"))
+    assert_one_line_error(done, 2, "--tune-epochs tunes the model in a float32 .tflite")
     assert not (tmp_path / "a").exists()
 
 

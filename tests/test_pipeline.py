@@ -137,6 +137,48 @@ def test_all_variants_convert_and_score_through_the_edge(tiny_model, small_mnist
         digit_model_from_tflite(out / model_filename("int8"))
 
 
+def test_tuning_teaches_the_digits_and_keeps_the_branch(tiny_model, small_mnist, tmp_path):
+    """--tune-epochs: the whole model read back from its float32 file answers as the Keras model
+    did; training only the digit model's last layer leaves every "not a digit" answer as it was."""
+    import keras
+
+    from digits.convert.tflite import convert
+    from digits.train.fit import TrainConfig, train
+    from digits.train.model import REJECT_LOGIT, model_from_tflite
+
+    trained = keras.models.load_model(tiny_model.model_path)
+    path = tmp_path / "float32.tflite"
+    path.write_bytes(convert(trained, "float32"))
+    whole, _ = model_from_tflite(path)
+    images = small_mnist.x_test[:200, ..., None].astype(np.float32) / 255.0
+    expected = trained.predict(images, verbose=0)
+    np.testing.assert_allclose(whole.predict(images, verbose=0), expected, atol=1e-4)
+
+    cfg = TrainConfig(digit_model=path, tune_epochs=1, batch_size=64, subset=2_000, flagged_ones=0.5)
+    tuned = keras.models.load_model(train(small_mnist, tmp_path / "tuned", cfg).model_path)
+
+    def reject_logit(model):
+        return keras.Model(model.inputs, model.get_layer(REJECT_LOGIT).output).predict(images, verbose=0)
+
+    np.testing.assert_allclose(reject_logit(tuned), reject_logit(whole), atol=1e-5)
+    changed = {a.name for a, b in zip(tuned.layers, whole.layers)
+               if not all(np.array_equal(u, v) for u, v in zip(a.get_weights(), b.get_weights()))}
+    assert changed == {"logits"}
+    history = json.loads((tmp_path / "tuned" / "history.json").read_text())
+    assert len(history["history"]["val_accuracy"]) == 1
+    with pytest.raises(ModelError, match="no 'not a digit' branch"):
+        model_from_tflite(_ten_output_file(tmp_path))
+
+
+def _ten_output_file(tmp_path):
+    from digits.convert.tflite import convert
+    from digits.train.model import build_model
+
+    path = tmp_path / "ten.tflite"
+    path.write_bytes(convert(build_model(width=4, classes=10), "float32"))
+    return path
+
+
 def test_gate_trips_on_a_bad_int8_model_and_keeps_the_old_models(tiny_model, small_mnist, tmp_path):
     import keras
 

@@ -48,6 +48,7 @@ from digits.train.model import (
     fold_reject_calibration,
     fold_temperature,
     load_keras,
+    model_from_tflite,
     with_reject_branch,
 )
 from digits.train.negatives import make_negatives
@@ -88,6 +89,9 @@ class TrainConfig:
     other_looks: int = 0  # MNIST fit digits in a fine pen or as coarse scans (`other_looks`), for
     # the branch, and as many more for the digit model. Off: two runs with 6,000 read other hands
     # better but called 0.07-0.08 % of MNIST's test digits "not a digit" (int8 99.56 %, 99.54 %)
+    tune_epochs: int = 0  # with `digit_model` a whole eleven-output float32 .tflite: keep its branch
+    # and train only the digit model's last layer for this many epochs (`tune_digits`)
+    tune_lr: float = 1e-3
     val_negatives: int = 2_000  # negatives for model selection and the temperature
     calibrate: bool = True  # fit temperatures on validation and fold them into the weights
     reject_budget: tuple[float, float] | None = (0.0005, 0.006)  # then shift "not a digit" as far
@@ -148,7 +152,19 @@ def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> Trai
     temperature, shift, before, after = 1.0, 0.0, None, None
     reject_temperature = None
     best = _KeepBest()
-    if cfg.digit_model is not None:
+    reject_stage = None
+    tuning = cfg.digit_model is not None and cfg.tune_epochs > 0
+    if tuning:
+        if cfg.digit_model.suffix != ".tflite":
+            raise ValueError(f"{cfg.digit_model}: tuning takes a float32 .tflite with its branch")
+        model, digit_model = model_from_tflite(cfg.digit_model)
+        print(f"model from {cfg.digit_model}: its digit model's last layer tuned, its branch kept",
+              flush=True)
+        best, history = tune_digits(digit_model, x_fit, y_fit, data.x_val, data.y_val, cfg)
+        if cfg.calibrate:
+            temperature, before, after = calibrate(digit_model, data.x_val, data.y_val)
+            print(f"digit model: temperature {temperature:.3f}, validation ECE {before:.2%} -> {after:.2%}")
+    elif cfg.digit_model is not None:
         model = (digit_model_from_tflite(cfg.digit_model) if cfg.digit_model.suffix == ".tflite"
                  else digit_model_of(load_keras(cfg.digit_model)))
         if not _is_digit_model(model):
@@ -159,8 +175,7 @@ def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> Trai
         if cfg.calibrate:
             temperature, before, after = calibrate(model, data.x_val, data.y_val)
             print(f"digit model: temperature {temperature:.3f}, validation ECE {before:.2%} -> {after:.2%}")
-    reject_stage = None
-    if cfg.classes == 11:
+    if cfg.classes == 11 and not tuning:
         model, reject_stage, reject_history = _fit_reject_branch(model, x_fit, y_fit, data, cfg)
         history.update({f"reject_{k}": v for k, v in reject_history.items()})
         reject_temperature, shift, before, after = reject_stage
@@ -223,6 +238,21 @@ def _fit_digits(x_fit, y_fit, x_val, y_val, cfg: TrainConfig):
                          _dataset(x_val, y_val, digits_only, False), cfg.epochs,
                          _schedule(steps, cfg.epochs, cfg.warmup_epochs, cfg.peak_lr), cfg, last=True)
     return model, best, history
+
+
+def tune_digits(digit_model: keras.Model, x_fit, y_fit, x_val, y_val, cfg: TrainConfig):
+    """Train only the digit model's last layer (its logits) for `cfg.tune_epochs`: the branch
+    reads the layers before it, so an eleven-output model sharing them keeps its "not a digit"
+    answers exactly, and only which digit wins can change (a new look of a digit, such as
+    `flagged_ones`, taught to the shipped model). Returns (_KeepBest of the last epoch, history)."""
+    digit_model.trainable = True
+    for layer in digit_model.layers:
+        layer.trainable = layer.name == "logits"
+    plain = replace(cfg, elastic=0.0)
+    print(f"digit model's last layer: {len(y_fit):,} training images, {cfg.tune_epochs} epochs", flush=True)
+    steps = int(np.ceil(len(x_fit) / cfg.batch_size))
+    return _fit(digit_model, _dataset(x_fit, y_fit, plain, True), _dataset(x_val, y_val, plain, False),
+                cfg.tune_epochs, _schedule(steps, cfg.tune_epochs, 0.5, cfg.tune_lr), cfg, last=True)
 
 
 def _fit_reject_branch(digit_model: keras.Model, x_fit, y_fit, data, cfg: TrainConfig):

@@ -166,12 +166,9 @@ def digit_model_of(model: keras.Model) -> keras.Model:
     return fresh
 
 
-def digit_model_from_tflite(path: Path) -> keras.Sequential:
-    """The ten-output digit model inside a float32 .tflite of this CNN (the shipped
-    `digits_float32.tflite`), as Keras, so the branch can be trained again on the very digit
-    model that shipped. The converter folded each batch norm into its convolution: the kernel
-    and bias go into the convolution and the batch norm passes them through (scale 1, variance
-    1 - epsilon). The answers match the file's digit outputs to float rounding."""
+def _tflite_weights(path: Path) -> tuple[list[list], list[list]]:
+    """The float32 weights of a .tflite's convolutions and fully connected layers, in graph
+    order: ([kernel OHWI, bias] per CONV_2D, [kernel (out, in), bias] per FULLY_CONNECTED)."""
     import numpy as np
     from ai_edge_litert.interpreter import Interpreter
 
@@ -181,28 +178,83 @@ def digit_model_from_tflite(path: Path) -> keras.Sequential:
     except (ValueError, RuntimeError) as exc:
         raise ModelError(f"{path}: not a readable .tflite file ({str(exc).splitlines()[0]})") from None
     tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+    if any(tensors[op["inputs"][1]]["dtype"] != np.float32 for op in ops
+           if op["op_name"] in ("CONV_2D", "FULLY_CONNECTED")):
+        raise ModelError(f"{path}: not a float32 .tflite of the digit CNN")
 
-    def weights(op) -> list:
-        return [interpreter.get_tensor(i) for i in op["inputs"][1:]]
+    def weights(name: str) -> list[list]:
+        out = []
+        for op in (op for op in ops if op["op_name"] == name):
+            kernel = interpreter.get_tensor(op["inputs"][1])
+            has_bias = len(op["inputs"]) > 2 and op["inputs"][2] >= 0  # a zero bias may be left out
+            bias = (interpreter.get_tensor(op["inputs"][2]) if has_bias
+                    else np.zeros(kernel.shape[0], np.float32))
+            out.append([kernel, bias])
+        return out
 
-    convs = [weights(op) for op in ops if op["op_name"] == "CONV_2D"]
-    dense = [weights(op) for op in ops if op["op_name"] == "FULLY_CONNECTED"
-             and tensors[op["outputs"][0]]["shape"][-1] == 10]
-    if not convs or len(dense) != 1 or any(tensors[op["inputs"][1]]["dtype"] != np.float32
-                                           for op in ops if op["op_name"] == "CONV_2D"):
+    return weights("CONV_2D"), weights("FULLY_CONNECTED")
+
+
+def _set_folded(conv: layers.Conv2D, norm: layers.BatchNormalization, kernel, bias) -> None:
+    """A convolution whose batch norm the converter folded into it: the kernel into the
+    convolution, the bias through the batch norm (scale 1, variance 1 - epsilon)."""
+    import numpy as np
+
+    kernel = np.transpose(kernel, (1, 2, 3, 0))  # OHWI -> HWIO
+    if kernel.shape != tuple(conv.kernel.shape):
+        raise ModelError("its convolutions do not match the CNN of build_model")
+    conv.set_weights([kernel])
+    n = bias.shape[0]
+    norm.set_weights([np.ones(n, np.float32), bias.astype(np.float32), np.zeros(n, np.float32),
+                      np.full(n, 1.0 - norm.epsilon, np.float32)])
+
+
+def digit_model_from_tflite(path: Path) -> keras.Sequential:
+    """The ten-output digit model inside a float32 .tflite of this CNN (the shipped
+    `digits_float32.tflite`), as Keras, so the branch can be trained again on the very digit
+    model that shipped. The converter folded each batch norm into its convolution (see
+    `_set_folded`). The answers match the file's digit outputs to float rounding."""
+    convs, dense = _tflite_weights(path)
+    dense = [d for d in dense if d[0].shape[0] == 10]
+    if not convs or len(dense) != 1:
         raise ModelError(f"{path}: not a float32 .tflite of the digit CNN")
     model = build_model(width=int(convs[0][0].shape[0]), classes=10)
     conv_layers = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]
     norms = [layer for layer in model.layers if isinstance(layer, layers.BatchNormalization)]
-    for layer, norm, (kernel, bias) in zip(conv_layers, norms, convs[: len(conv_layers)]):
-        kernel = np.transpose(kernel, (1, 2, 3, 0))  # OHWI -> HWIO
-        if kernel.shape != tuple(layer.kernel.shape):
-            raise ModelError(f"{path}: its convolutions do not match the CNN of build_model")
-        layer.set_weights([kernel])
-        n = bias.shape[0]
-        norm.set_weights([np.ones(n, np.float32), bias.astype(np.float32), np.zeros(n, np.float32),
-                          np.full(n, 1.0 - norm.epsilon, np.float32)])
+    try:
+        for layer, norm, (kernel, bias) in zip(conv_layers, norms, convs[: len(conv_layers)]):
+            _set_folded(layer, norm, kernel, bias)
+    except ModelError as exc:
+        raise ModelError(f"{path}: {exc}") from None
     kernel, bias = dense[0]
     model.get_layer("logits").set_weights([kernel.T, bias])
     return model
+
+
+def model_from_tflite(path: Path) -> tuple[keras.Model, keras.Sequential]:
+    """The whole eleven-output model inside a float32 .tflite of this CNN, as Keras: (the
+    model, its digit model, whose layers it shares). The branch is read as the digit model is
+    (its 3x3 and 1x1 convolutions told apart by their kernels, its dense layers by their
+    outputs), so the shipped model can be tuned without its Keras file."""
+    digit_model = digit_model_from_tflite(path)
+    convs, dense = _tflite_weights(path)
+    own = sum(isinstance(layer, layers.Conv2D) for layer in digit_model.layers)
+    branch = convs[own:]
+    hidden = [d for d in dense if d[0].shape[0] not in (1, 10)]
+    logit = [d for d in dense if d[0].shape[0] == 1]
+    strokes = [c for c in branch if c[0].shape[1] == 3]
+    shapes = [c for c in branch if c[0].shape[1] == 1]
+    if not (len(strokes) == len(shapes) == len(hidden) == len(logit) == 1):
+        raise ModelError(f"{path}: no 'not a digit' branch of this CNN in it")
+    model = with_reject_branch(digit_model, width=int(strokes[0][0].shape[0]),
+                               hidden=int(hidden[0][0].shape[0]))
+    try:
+        for name, (kernel, bias) in (("strokes", strokes[0]), ("shapes", shapes[0])):
+            _set_folded(model.get_layer(f"{REJECT_PREFIX}{name}_conv"),
+                        model.get_layer(f"{REJECT_PREFIX}{name}_bn"), kernel, bias)
+    except ModelError as exc:
+        raise ModelError(f"{path}: {exc}") from None
+    for name, (kernel, bias) in ((f"{REJECT_PREFIX}hidden", hidden[0]), (REJECT_LOGIT, logit[0])):
+        model.get_layer(name).set_weights([kernel.T, bias])
+    return model, digit_model
 
