@@ -69,6 +69,21 @@ def test_a_1_joined_from_many_pieces_is_print_or_a_dotted_edge():
     assert [d.box[0] for d in reader._classify(seg)] == [10, 40]
 
 
+def test_a_blob_far_flatter_than_a_digit_read_whole_is_none():
+    """A printed box's corner on a worksheet, a dash with a hook on a mark sheet: read whole as
+    a 7, each is 2.7-3.8 times as wide as tall, where 99 % of MNIST's digits are under 1.43. A 7
+    with a long bar (1.9) stays."""
+    from digits.edge.core.blob import Blob, Segmentation
+    from digits.edge.core.reader import Reader
+
+    reader = Reader.__new__(Reader)
+    reader.classifier, reader.reject, reader.min_confidence = _AllSevens(0.91), 10, 0.5
+    long_bar = Blob((10, 10, 57, 30), np.ones((30, 57), np.float32))
+    corner = Blob((100, 10, 114, 30), np.ones((30, 114), np.float32))
+    seg = Segmentation([long_bar, corner], "dark", 0.3, 1.0, 0, 2)
+    assert [d.box[0] for d in reader._classify(seg)] == [10]
+
+
 def test_a_faint_1_is_a_smear_and_a_dark_one_is_written():
     from digits.edge.core.doubts import contrast, without_faint_ones
 

@@ -70,6 +70,7 @@ from digits.edge.errors import ImageError
 
 MIN_CONFIDENCE = 0.5
 TOO_WIDE = 1.6  # a blob this much wider than tall is never one digit: always cut
+FLAT = 2.5  # ... and one this much wider, read whole as one digit, is none (MNIST's 99 %: 1.43)
 CONFIDENT = 0.9  # a reading at least this sure is not second-guessed by cutting the blob
 WIDE = 1.18  # wider than 95 % of MNIST's training digits (99 %: 1.43) ...
 SURE = 0.98  # ... is cut when every part reads at least this surely and the whole does not
@@ -192,6 +193,11 @@ class Reader:
                 chosen = [_read(blob.box, whole)]
                 if chosen[0].label == 1 and blob.pieces >= ONE_PIECES:
                     continue  # many pieces in a line: print or a dotted edge, not one stroke
+                if blob.box[2] > FLAT * blob.box[3] and self.reject is not None:
+                    # far flatter than any one digit: a box's corner, a dash with a hook, or touching
+                    # digits no cut parted (the look again may still part them)
+                    read = chosen[0]
+                    chosen = [DigitRead(read.box, self.reject, 1.0, read.label, read.confidence)]
             # read poorly: the whole dropped, or a cut with a doubtful part
             poorly = any(self._dropped(r) for r in chosen) or (len(chosen) > 1 and min(
                 r.confidence for r in chosen) < CONFIDENT)
