@@ -161,20 +161,20 @@ def train(mnist: Mnist, out_dir: Path, cfg: TrainConfig = TrainConfig()) -> Trai
         print(f"model from {cfg.digit_model}: its digit model's last layer tuned, its branch kept",
               flush=True)
         best, history = tune_digits(digit_model, x_fit, y_fit, data.x_val, data.y_val, cfg)
-        if cfg.calibrate:
-            temperature, before, after = calibrate(digit_model, data.x_val, data.y_val)
-            print(f"digit model: temperature {temperature:.3f}, validation ECE {before:.2%} -> {after:.2%}")
+        trained = digit_model
     elif cfg.digit_model is not None:
         model = (digit_model_from_tflite(cfg.digit_model) if cfg.digit_model.suffix == ".tflite"
                  else digit_model_of(load_keras(cfg.digit_model)))
         if not _is_digit_model(model):
             raise ValueError(f"{cfg.digit_model}: not a ten-output digit model")
         print(f"digit model from {cfg.digit_model} (first stage skipped)", flush=True)
+        trained = None  # as it came: its temperature is folded in already
     else:
         model, best, history = _fit_digits(x_digits, y_digits, data.x_val, data.y_val, cfg)
-        if cfg.calibrate:
-            temperature, before, after = calibrate(model, data.x_val, data.y_val)
-            print(f"digit model: temperature {temperature:.3f}, validation ECE {before:.2%} -> {after:.2%}")
+        trained = model
+    if cfg.calibrate and trained is not None:
+        temperature, before, after = calibrate(trained, data.x_val, data.y_val)
+        print(f"digit model: temperature {temperature:.3f}, validation ECE {before:.2%} -> {after:.2%}")
     if cfg.classes == 11 and not tuning:
         model, reject_stage, reject_history = _fit_reject_branch(model, x_fit, y_fit, data, cfg)
         history.update({f"reject_{k}": v for k, v in reject_history.items()})

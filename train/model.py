@@ -214,7 +214,11 @@ def digit_model_from_tflite(path: Path) -> keras.Sequential:
     `digits_float32.tflite`), as Keras, so the branch can be trained again on the very digit
     model that shipped. The converter folded each batch norm into its convolution (see
     `_set_folded`). The answers match the file's digit outputs to float rounding."""
-    convs, dense = _tflite_weights(path)
+    return _digit_model(path, *_tflite_weights(path))
+
+
+def _digit_model(path: Path, convs: list[list], dense: list[list]) -> keras.Sequential:
+    """`digit_model_from_tflite` from the file's weights, read once (`_tflite_weights`)."""
     dense = [d for d in dense if d[0].shape[0] == 10]
     if not convs or len(dense) != 1:
         raise ModelError(f"{path}: not a float32 .tflite of the digit CNN")
@@ -236,8 +240,8 @@ def model_from_tflite(path: Path) -> tuple[keras.Model, keras.Sequential]:
     model, its digit model, whose layers it shares). The branch is read as the digit model is
     (its 3x3 and 1x1 convolutions told apart by their kernels, its dense layers by their
     outputs), so the shipped model can be tuned without its Keras file."""
-    digit_model = digit_model_from_tflite(path)
     convs, dense = _tflite_weights(path)
+    digit_model = _digit_model(path, convs, dense)
     own = sum(isinstance(layer, layers.Conv2D) for layer in digit_model.layers)
     branch = convs[own:]
     hidden = [d for d in dense if d[0].shape[0] not in (1, 10)]

@@ -478,6 +478,7 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig,
     marks.extend(drawn)  # a box drawn round a number parts it from what is outside
     lines = print_lines(cc[2], min_h)  # lines of small print, whose tall letters are no digits
     walls = [box for box, _ in groups if rules is not None and cell_wall(box, rules, config)]
+    wall_set = set(walls)
     for box, group in groups:
         area = sum(p.area for p in group)
         if not plausible(box, area, min_h, max_h, w, config, h):
@@ -489,7 +490,7 @@ def _segment_at(full: np.ndarray, factor: int, config: SegmentConfig,
         if text_px and box[3] > config.largest_owner * text_px and box[2] < config.rule_width * box[3]:
             marks.append(box)
             continue  # a thin upright far taller than the writing: what is left of a rule, no "1"
-        if rules is not None and (cell_wall(box, rules, config) or wall_goes_on(box, walls, rules, config)):
+        if rules is not None and (box in wall_set or wall_goes_on(box, walls, rules, config)):
             marks.append(box)
             continue
         if is_frame(box, area, text_px, config):
