@@ -83,6 +83,50 @@ def test_touching_digits_are_read_each(reader, glyphs, monkeypatch):
     assert len(reader.read(image).digits) < 9
 
 
+class _Fours:
+    """A classifier that reads every crop as a 4, as surely as it is told (eleven outputs)."""
+    reject_class = 10
+
+    def __init__(self, sure: float):
+        self.sure = sure
+
+    def probabilities(self, batch):
+        out = np.full((len(batch), 11), (1.0 - self.sure) / 10, np.float32)
+        out[:, 4] = self.sure
+        return out
+
+
+def test_a_pair_the_model_calls_no_digit_is_cut_on_a_fairly_sure_reading(monkeypatch):
+    """A thin pen's "44" whose 4s touch: read whole it is "not a digit", and its best cutting
+    reads 0.81 and 0.99. That is sure enough when the model said no one digit is there
+    (`LOOK_SURE`), the blob is wide enough for two and each part nearly as tall as it. A blob
+    read whole as an unsure digit keeps the stricter `CONFIDENT` (a single 8 or 4 cuts into two
+    fairly sure digits on generated pages), and so do a handwritten word's narrow letters."""
+    from digits.edge.core.reader import CONFIDENT, LOOK_SURE, DigitRead, Reader
+
+    assert LOOK_SURE < 0.85 < CONFIDENT
+    crop = np.zeros((30, 12), np.float32)
+    crop[:, 5:8] = 1.0
+    pair = Blob((0, 0, 28, 30), np.zeros((30, 28), np.float32))
+    halves = [cuts.Span(0, 1, Blob((0, 0, 12, 30), crop)), cuts.Span(1, 2, Blob((14, 0, 12, 30), crop))]
+    monkeypatch.setattr(cuts, "spans", lambda source: ([0, 13, 28], halves))
+    reader = Reader.__new__(Reader)
+    reader.classifier, reader.reject, reader.min_confidence = _Fours(0.85), 10, 0.5
+
+    no_digit = [DigitRead(pair.box, 10, 0.87, 4, 0.1)]
+    assert [(d.label, d.box[0]) for d in reader._look_again([(pair, no_digit)])] == [(4, 0), (4, 14)]
+    unsure_digit = [DigitRead(pair.box, 8, 0.45, 4, 0.3)]
+    assert reader._look_again([(pair, unsure_digit)]) == unsure_digit
+    narrow = [DigitRead((0, 0, 18, 30), 10, 0.87, 4, 0.1)]  # a letter's width: no room for two digits
+    assert reader._look_again([(pair, narrow)]) == narrow
+    short = [halves[0], cuts.Span(1, 2, Blob((14, 15, 12, 15), crop))]  # a piece half as tall: a letter's
+    monkeypatch.setattr(cuts, "spans", lambda source: ([0, 13, 28], short))
+    assert reader._look_again([(pair, no_digit)]) == no_digit
+    monkeypatch.setattr(cuts, "spans", lambda source: ([0, 13, 28], halves))
+    reader.classifier = _Fours(0.7)  # under LOOK_SURE: the pair stays unread
+    assert reader._look_again([(pair, no_digit)]) == no_digit
+
+
 # --- boxes, tables and rules ---------------------------------------------------------------------
 
 def test_a_box_drawn_round_a_sum_keeps_its_digits(reader, glyphs):

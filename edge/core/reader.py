@@ -15,7 +15,8 @@ in place of a shipped model that has the answer.
 With the eleventh output, a blob read poorly (dropped, or cut with a doubtful part) on a page
 that is mostly digits gets a second look (`cuts`): cut at every valley of its ink, all spans
 of all such blobs in one more invoke, and the likeliest cutting kept when every digit on it
-reads surely (touching digits written close, which the first cut by width missed).
+reads surely (touching digits written close, which the first cut by width missed); fairly
+surely (LOOK_SURE) will do when the model called the whole "not a digit", no one digit.
 
 A digit under the usual smallest, which only the closer look at small writing finds, must read
 at least SMALL_SURE (a form's small marks read unsure). Then the reads that are not writing are
@@ -72,6 +73,9 @@ MIN_CONFIDENCE = 0.5
 TOO_WIDE = 1.6  # a blob this much wider than tall is never one digit: always cut
 FLAT = 2.5  # ... and one this much wider, read whole as one digit, is none (MNIST's 99 %: 1.43)
 CONFIDENT = 0.9  # a reading at least this sure is not second-guessed by cutting the blob
+LOOK_SURE = 0.8  # the second look's cutting of a blob read whole as "not a digit" needs only this,
+LOOK_WIDE = 0.8  # ... when the blob is this much as wide as tall (room for two digits)
+LOOK_TALL = 0.6  # ... and every digit on it is this share of the blob's height or more
 WIDE = 1.18  # wider than 95 % of MNIST's training digits (99 %: 1.43) ...
 SURE = 0.98  # ... is cut when every part reads at least this surely and the whole does not
 ONE_PIECES = 4  # a blob joined from this many pieces of ink or more is no 1 (a 1 is one stroke)
@@ -222,6 +226,15 @@ class Reader:
     def _dropped(self, r: DigitRead) -> bool:
         return r.label == self.reject or r.confidence < self.min_confidence or r.box[3] < SMALLEST_PX
 
+    def _a_pair(self, chosen: list[DigitRead], cut: list[Box]) -> bool:
+        """Whether a blob and its best cutting look like digits of a number touching: read whole
+        as "not a digit" (no one digit), wide enough for two, and every digit cut nearly as tall
+        as the blob (a letter's pieces, a word's letters are not)."""
+        if len(chosen) != 1 or chosen[0].label != self.reject:
+            return False
+        _, _, w, h = chosen[0].box
+        return w >= LOOK_WIDE * h and min(b[3] for b in cut) >= LOOK_TALL * h
+
     def _look_again(self, poor: list[tuple[Blob, list[DigitRead]]]) -> list[DigitRead]:
         """Each poorly read blob cut at every valley, all spans in one invoke; a blob's best
         cutting replaces its first reading when every digit on it reads surely."""
@@ -240,7 +253,9 @@ class Reader:
             path = cuts.best_path(len(columns), spans, mine[:, :10].max(axis=1)) if spans else None
             worst = min(float(mine[k, :10].max()) for k in path) if path else 0.0
             first = min(r.confidence if r.label != self.reject else 0.0 for r in chosen)
-            sure = path and len(path) >= 2 and worst >= CONFIDENT and worst > first
+            pair = path and self._a_pair(chosen, [spans[k].blob.box for k in path])
+            enough = LOOK_SURE if pair else CONFIDENT
+            sure = path and len(path) >= 2 and worst >= enough and worst > first
             if sure and any(int(mine[k, :10].argmax()) != 1 for k in path):  # slices of a picture read 1
                 out.extend(_read(spans[k].blob.box, mine[k]) for k in path)
             else:
