@@ -16,7 +16,8 @@ With the eleventh output, a blob read poorly (dropped, or cut with a doubtful pa
 that is mostly digits gets a second look (`cuts`): cut at every valley of its ink, all spans
 of all such blobs in one more invoke, and the likeliest cutting kept when every digit on it
 reads surely (touching digits written close, which the first cut by width missed); fairly
-surely (LOOK_SURE) will do when the model called the whole "not a digit", no one digit.
+surely (LOOK_SURE) will do when the model called the whole "not a digit" and the blob and its
+cutting are shaped like touching digits (`_a_pair`: wide enough for two, each nearly as tall).
 
 A digit under the usual smallest, which only the closer look at small writing finds, must read
 at least SMALL_SURE (a form's small marks read unsure). Then the reads that are not writing are
@@ -73,7 +74,7 @@ MIN_CONFIDENCE = 0.5
 TOO_WIDE = 1.6  # a blob this much wider than tall is never one digit: always cut
 FLAT = 2.5  # ... and one this much wider, read whole as one digit, is none (MNIST's 99 %: 1.43)
 CONFIDENT = 0.9  # a reading at least this sure is not second-guessed by cutting the blob
-LOOK_SURE = 0.8  # the second look's cutting of a blob read whole as "not a digit" needs only this,
+LOOK_SURE = 0.8  # the second look's cutting of a blob read whole as "not a digit" needs only this
 LOOK_WIDE = 0.8  # ... when the blob is this much as wide as tall (room for two digits)
 LOOK_TALL = 0.6  # ... and every digit on it is this share of the blob's height or more
 WIDE = 1.18  # wider than 95 % of MNIST's training digits (99 %: 1.43) ...
