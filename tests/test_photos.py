@@ -465,12 +465,13 @@ def test_a_grid_of_digits_read_far_more_surely_turned_is_turned():
 def test_a_close_up_sum_on_its_side_is_turned_by_its_sure_digits():
     """"2+3" stored sideways: three blobs, none read. One quarter turn reads the 2 and the 3
     surely and the "+" as nothing; the other one digit: the sum is the first turn's. A single
-    digit must still read surely, and a turn that both ways reads alike decides nothing."""
+    digit must still read surely. A lone 8 reads as an 8 both ways: the surer turn is taken;
+    a 6 one way and a 9 the other decides nothing."""
     from digits.edge.core.orient import _close_up_turned
     from digits.edge.core.reader import DigitRead, FrameResult
 
-    def turn(labels, blobs, degrees):
-        reads = tuple(DigitRead((40 * i, 0, 20, 30), label, 0.99, 0, 0.0) for i, label in enumerate(labels))
+    def turn(labels, blobs, degrees, sure=0.99):
+        reads = tuple(DigitRead((40 * i, 0, 20, 30), label, sure, 0, 0.0) for i, label in enumerate(labels))
         boxes = tuple((40 * i, 0, 20, 30) for i in range(blobs))
         return FrameResult(640, 480, reads, (), blob_boxes=boxes), degrees, None
 
@@ -478,7 +479,10 @@ def test_a_close_up_sum_on_its_side_is_turned_by_its_sure_digits():
     assert _close_up_turned(both)[1] == 270
     assert _close_up_turned([turn([2], 3, 90), turn([5], 3, 270)]) is None  # one digit of three
     assert _close_up_turned([turn([4], 1, 90), turn([], 1, 270)])[1] == 90
-    assert _close_up_turned([turn([0, 8], 3, 90), turn([0, 8], 3, 270)]) is None
+    assert _close_up_turned([turn([8], 1, 90, 0.95), turn([8], 1, 270)])[1] == 270
+    assert _close_up_turned([turn([0, 8], 2, 90), turn([0, 8], 2, 270, 0.95)])[1] == 90
+    assert _close_up_turned([turn([6], 1, 90), turn([9], 1, 270)]) is None
+    assert _close_up_turned([turn([0, 8], 2, 90), turn([8, 0], 2, 270)]) is None  # which way round?
 
 
 def test_a_page_with_lines_of_print_is_not_turned_to_where_there_are_none():

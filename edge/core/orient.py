@@ -18,7 +18,8 @@ mostly digits, with its blobs set in rows (a grid of crosses, turned, reads as d
 but it was in rows already), or when it reads nearly every blob as a sure digit, four times
 as surely as the photo: a grid of digits, in rows and columns alike, whose rows say nothing.
 A close-up of a digit or two has too few blobs for their shapes to tell: when the model reads
-none of them as a digit, the turn that reads every one surely is taken, if only one turn does.
+none of them as a digit, the turn that reads every one surely is taken, if only one turn does,
+or the surer of the two when both read the same digits (a lying 8 or 2 reads so either way).
 Otherwise the photo is read as it is. Upside down (180) looks like upright to this test, so it
 is never guessed. Lines of print lie level: a photo that shows many is not turned to where none are,
 and a photo that shows none, whose quarter turn shows many, is a page of print on its side.
@@ -173,12 +174,20 @@ def _close_up_turned(turns: list[tuple[FrameResult, int, np.ndarray]]
                      ) -> tuple[FrameResult, int, np.ndarray] | None:
     """Of a close-up of a digit or two, read as nothing, the one quarter turn that reads every
     blob as a sure digit, or all but one when it reads two or more (the "+" of "2+3"); a lying
-    4 reads as nothing, stood up the other way it is upside down. None when neither turn or
-    both do so (a 0 or an 8 reads either way)."""
+    4 reads as nothing, stood up the other way it is upside down. When both turns do so and read
+    the same digits (a 0, an 8, a 2 upside down), the surer; None when neither does, or when
+    the two read differently (a 6 one way, a 9 the other)."""
     found = [(result, degrees, turned) for result, degrees, turned in turns
              if result.digits and len(result.digits) >= _all_but_a_sign(len(result.blob_boxes))
              and all(d.confidence >= CLOSE_UP_SURE and d.label != 1 for d in result.digits)]
+    if len(found) == 2 and _labels(found[0][0]) == _labels(found[1][0]):
+        return max(found, key=lambda t: sureness(t[0]))  # the same reading either way
     return found[0] if len(found) == 1 else None
+
+
+def _labels(result: FrameResult) -> list[int]:
+    """The digits read, in reading order."""
+    return [d.label for d in result.digits]
 
 
 def _all_but_a_sign(blobs: int) -> int:
