@@ -573,6 +573,35 @@ def test_of_two_quarter_turns_the_one_whose_1s_read_too_is_up():
     assert turn == 270 and [d.label for d in result.digits] == [1, 0, 8, 1, 9, 7, 5, 0]
 
 
+def test_a_page_of_1s_on_its_side_is_turned_the_way_its_1s_read_as_1s():
+    """A page of 60 handwritten 1s stored sideways: lying strokes set in columns, none read.
+    Both quarter turns read a page of digits; upside down, the 1s' flags make some of them
+    7s, which, with the 1s left out, read more surely than a page of 1s. Between two quarter
+    turns the 1s count: the page is turned the way it reads all 1s."""
+    from digits.edge.core.orient import read_upright
+    from digits.edge.core.reader import DigitRead, FrameResult
+
+    lying = tuple((10 + 100 * c, 25 * r, 20, 8) for c in range(3) for r in range(20))
+    standing = tuple((25 * r, 10 + 100 * c, 8, 20) for c in range(3) for r in range(20))
+
+    def reads(labels, sure):
+        return tuple(DigitRead(box, label, sure, 0, 0.0) for box, label in zip(standing, labels))
+
+    class Turned:
+        seen = 0
+
+        def read(self, frame):
+            if frame.shape[0] == 60:  # as stored: on its side
+                return FrameResult(80, 60, (), (), sideways=True, blob_boxes=lying)
+            Turned.seen += 1
+            if Turned.seen == 1:  # the first quarter turn read (90): upside down
+                return FrameResult(60, 80, reads([1, 7] * 30, 0.9), (), blob_boxes=standing)
+            return FrameResult(60, 80, reads([1] * 60, 0.99), (), blob_boxes=standing)
+
+    result, turn, _ = read_upright(Turned(), np.zeros((60, 80, 3), np.uint8))
+    assert turn == 270 and {d.label for d in result.digits} == {1}
+
+
 def test_a_page_of_print_is_read_with_its_lines_level(reader):
     """A small photo of printed text, JPEG-compressed hard: its letters and words lie wide,
     as a turned page's digits do, but its lines are rows. Turned a quarter, the model read

@@ -8,9 +8,10 @@ the one whose digits read more surely is kept if its digits stand up and it read
 surely as the photo did (the model reads lying digits confidently too, as something).
 A page of many blobs set out in columns, few of them read as digits, is on its side whatever
 the model makes of its glyphs (a printed page's letters turned up read as digits): of the two
-turns that set its lines level, the one that reads most surely when it is a page of digits
-(most of its blobs read as digits), else the one that reads the fewest (a page of print; upside
-down, more of its letters pass for digits).
+turns that set its lines level, the one that reads most surely, its 1s counted, when it is a
+page of digits (most of its blobs read as digits; upside down, flagged 1s pass for 7s),
+else the one that reads the fewest (a page of print; upside down, more of its letters pass
+for digits).
 A photo whose blobs read poorly may be a page on its side that neither test catches: each
 row's digits stacked into one tall blob (across a row they are closer than rows are apart).
 Both quarter turns are read, and the better one is kept only when it reads far more surely,
@@ -117,8 +118,8 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
         level = [t for t in turns() if not t[0].sideways]  # the page's lines turned level
         pages = [t for t in level
                  if len(t[0].digits) + t[0].small_print >= UPRIGHT_SHARE * len(t[0].blob_boxes)]
-        if pages:  # a page of digits: the turn that reads them most surely (not upside down)
-            return max(pages, key=lambda t: sureness(t[0]))
+        if pages:  # a page of digits: the turn that reads them, 1s too, most surely (not upside down)
+            return max(pages, key=lambda t: sureness(t[0], ones=True))
         # a page of something else (print, letters): whichever way says the fewest digits
         quiet = min(level, key=lambda t: len(t[0].digits), default=None)
         if quiet is not None and len(quiet[0].digits) < len(first.digits):
