@@ -602,6 +602,32 @@ def test_a_page_of_1s_on_its_side_is_turned_the_way_its_1s_read_as_1s():
     assert turn == 270 and {d.label for d in result.digits} == {1}
 
 
+def test_a_sheet_of_minus_signs_on_its_side_is_turned_and_reads_no_1s():
+    """A sheet of minus signs stored sideways: 40 upright strokes set in columns, every one
+    read as a sure 1. A stroke reads as a 1 however it lies, so 1s are no sign of a page that
+    stands up: turned a quarter, the strokes lie level in rows and read as no digit. A sheet
+    whose columns hold digits other than 1s is not turned."""
+    from digits.edge.core.orient import read_upright
+    from digits.edge.core.reader import DigitRead, FrameResult
+
+    strokes = tuple((10 + 100 * c, 25 * r, 4, 20) for c in range(2) for r in range(20))
+    dashes = tuple((25 * r, 10 + 100 * c, 20, 4) for c in range(2) for r in range(20))
+
+    class Sheet:
+        def __init__(self, labels):
+            self.reads = tuple(DigitRead(box, label, 0.99, 0, 0.0) for box, label in zip(strokes, labels))
+
+        def read(self, frame):
+            if frame.shape[0] == 60:  # as stored
+                return FrameResult(80, 60, self.reads, (), blob_boxes=strokes)
+            return FrameResult(60, 80, (), (), blob_boxes=dashes)
+
+    photo = np.zeros((60, 80, 3), np.uint8)
+    result, turn, _ = read_upright(Sheet([1] * 40), photo)
+    assert turn in (90, 270) and not result.digits
+    assert read_upright(Sheet([1, 4] * 20), photo)[1] == 0  # a list of numbers down the page
+
+
 def test_a_page_of_print_is_read_with_its_lines_level(reader):
     """A small photo of printed text, JPEG-compressed hard: its letters and words lie wide,
     as a turned page's digits do, but its lines are rows. Turned a quarter, the model read

@@ -6,12 +6,12 @@ where upright digits are taller than wide, and so are the digits read on it (a f
 letters beside upright digits do not turn the page). Only then are the two quarter turns read as well;
 the one whose digits read more surely is kept if its digits stand up and it reads nearly as
 surely as the photo did (the model reads lying digits confidently too, as something).
-A page of many blobs set out in columns, few of them read as digits, is on its side whatever
-the model makes of its glyphs (a printed page's letters turned up read as digits): of the two
-turns that set its lines level, the one that reads most surely, its 1s counted, when it is a
-page of digits (most of its blobs read as digits; upside down, flagged 1s pass for 7s),
-else the one that reads the fewest (a page of print; upside down, more of its letters pass
-for digits).
+A page of many blobs set out in columns, few of them read as digits other than 1s, is on its
+side whatever the model makes of its glyphs (a printed page's letters turned up read as
+digits, a sheet's minus signs as 1s): of the two turns that set its lines level, the one
+that reads most surely, its 1s counted, when it is a page of digits (most of its blobs read
+as digits; upside down, flagged 1s pass for 7s), else the one that reads the fewest (a page
+of print; upside down, more of its letters pass for digits).
 A photo whose blobs read poorly may be a page on its side that neither test catches: each
 row's digits stacked into one tall blob (across a row they are closer than rows are apart).
 Both quarter turns are read, and the better one is kept only when it reads far more surely,
@@ -98,7 +98,7 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
     # down a page is in columns too, but reads as digits
     boxes = list(first.blob_boxes)
     in_columns = (len(boxes) >= MANY_BLOBS and rows_over_columns(boxes) < 1.0
-                  and len(first.digits) + first.small_print < UPRIGHT_SHARE * len(boxes))
+                  and _not_ones(first) + first.small_print < UPRIGHT_SHARE * len(boxes))
     doubtful = _doubtful(first)
     if not first.sideways and not in_columns and not doubtful:
         return _straightened(reader, frame, first)
@@ -184,6 +184,12 @@ def _close_up_turned(turns: list[tuple[FrameResult, int, np.ndarray]]
     if len(found) == 2 and _labels(found[0][0]) == _labels(found[1][0]):
         return max(found, key=lambda t: sureness(t[0]))  # the same reading either way
     return found[0] if len(found) == 1 else None
+
+
+def _not_ones(result: FrameResult) -> int:
+    """How many digits it read that are not 1s (any stroke stood up reads as a 1: the rows of
+    minus signs of a page on its side)."""
+    return sum(d.label != 1 for d in result.digits)
 
 
 def _labels(result: FrameResult) -> list[int]:
