@@ -628,6 +628,34 @@ def test_a_sheet_of_minus_signs_on_its_side_is_turned_and_reads_no_1s():
     assert read_upright(Sheet([1, 4] * 20), photo)[1] == 0  # a list of numbers down the page
 
 
+def test_a_page_both_on_its_side_and_slanted_is_turned_and_then_levelled():
+    """A sticky note stored sideways and held at a slant: turned a quarter it stands up, but its
+    rows still fall at 20 degrees and read unsurely. The quarter turn is levelled too, as an
+    upright slanted photo is, and the level page's surer reading is kept."""
+    import math
+
+    from digits.edge.core.orient import read_upright
+    from digits.edge.core.reader import DigitRead, FrameResult
+
+    slant = math.tan(math.radians(20))
+    rows = tuple((15 * i, int(30 * r + slant * 15 * i), 6, 10) for r in range(3) for i in range(6))
+
+    def reads(sure):
+        return tuple(DigitRead(box, 3, sure, 0, 0.0) for box in rows)
+
+    class Fake:
+        def read(self, frame):
+            if frame.shape[:2] == (60, 80):  # as stored: on its side
+                return FrameResult(80, 60, (), (), sideways=True, blob_boxes=rows)
+            if frame.shape[:2] == (80, 60):  # a quarter turn: upright, slanted
+                return FrameResult(60, 80, reads(0.6), (), blob_boxes=rows)
+            return FrameResult(frame.shape[1], frame.shape[0], reads(0.99), (), blob_boxes=rows)
+
+    result, turn, image = read_upright(Fake(), np.zeros((60, 80, 3), np.uint8))
+    assert turn in (90, 270) and image.shape[:2] not in ((60, 80), (80, 60))
+    assert all(d.confidence == 0.99 for d in result.digits)
+
+
 def test_a_page_of_print_is_read_with_its_lines_level(reader):
     """A small photo of printed text, JPEG-compressed hard: its letters and words lie wide,
     as a turned page's digits do, but its lines are rows. Turned a quarter, the model read

@@ -24,6 +24,7 @@ or the surer of the two when both read the same digits (a lying 8 or 2 reads so 
 Otherwise the photo is read as it is. Upside down (180) looks like upright to this test, so it
 is never guessed. Lines of print lie level: a photo that shows many is not turned to where none are,
 and a photo that shows none, whose quarter turn shows many, is a page of print on its side.
+Turned or not, a page whose rows slant clearly is then turned level when that reads more surely.
 """
 
 from __future__ import annotations
@@ -73,7 +74,16 @@ def sureness(result: FrameResult, ones: bool = False) -> float:
 
 
 def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, np.ndarray]:
-    """(result, the clockwise turn used, the frame as read) for a still photo."""
+    """(result, the clockwise turn used, the frame as read) for a still photo: turned a quarter
+    when it lies on its side, then level when its rows slant (a page both turned and slanted)."""
+    result, degrees, upright = _turned_up(reader, frame)
+    result, _, level = _straightened(reader, upright, result)
+    return result, degrees, level
+
+
+def _turned_up(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, np.ndarray]:
+    """(result, the clockwise turn used, the frame as read): the photo as it is, or a quarter
+    turn of it."""
     first = reader.read(frame)
     quarter_turns: list[tuple[FrameResult, int, np.ndarray]] | None = None
 
@@ -101,9 +111,9 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
                   and _not_ones(first) + first.small_print < UPRIGHT_SHARE * len(boxes))
     doubtful = _doubtful(first)
     if not first.sideways and not in_columns and not doubtful:
-        return _straightened(reader, frame, first)
+        return first, 0, frame
     if not turns():
-        return _straightened(reader, frame, first)
+        return first, 0, frame
     # a page of print on its side: no line of print as it is, many level lines turned, where
     # it reads next to no digit (a worksheet's rows of small digits, turned, may pass for lines
     # of print, but read as digits still)
@@ -124,7 +134,7 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
         quiet = min(level, key=lambda t: len(t[0].digits), default=None)
         if quiet is not None and len(quiet[0].digits) < len(first.digits):
             return quiet
-        return _straightened(reader, frame, first)
+        return first, 0, frame
     if doubtful and not first.sideways:
         if (not best[0].sideways and len(best[0].digits) >= TURNED_DIGITS
                 and len(best[0].digits) >= 0.5 * len(best[0].blob_boxes)
@@ -133,12 +143,12 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
             return best
         if _page_of_digits(first, best[0]):
             return best
-        return _straightened(reader, frame, first)
+        return first, 0, frame
     # the turn's digits stand up, it reads nearly as surely as the photo did, and it is not a
     # page of 1s (strokes turned up): at least half of what it read is sure and not a 1
     if not best[0].sideways and sure >= AS_SURE * sureness(first) and sure >= 0.5 * len(best[0].digits):
         return best
-    return _straightened(reader, frame, first)
+    return first, 0, frame
 
 
 def _page_of_digits(first: FrameResult, turned: FrameResult) -> bool:
