@@ -604,9 +604,10 @@ def test_a_page_of_1s_on_its_side_is_turned_the_way_its_1s_read_as_1s():
 
 def test_a_sheet_of_minus_signs_on_its_side_is_turned_and_reads_no_1s():
     """A sheet of minus signs stored sideways: 40 upright strokes set in columns, every one
-    read as a sure 1. A stroke reads as a 1 however it lies, so 1s are no sign of a page that
-    stands up: turned a quarter, the strokes lie level in rows and read as no digit. A sheet
-    whose columns hold digits other than 1s is not turned."""
+    read as a sure 1. A stroke reads as a 1 however it lies, so a page read mostly as 1s gives
+    no sign that it stands up: turned a quarter, the strokes lie level in rows and read as no
+    digit. A sheet whose columns hold as many other digits, or a few 1s among enough digits,
+    is not turned."""
     from digits.edge.core.orient import read_upright
     from digits.edge.core.reader import DigitRead, FrameResult
 
@@ -626,6 +627,7 @@ def test_a_sheet_of_minus_signs_on_its_side_is_turned_and_reads_no_1s():
     result, turn, _ = read_upright(Sheet([1] * 40), photo)
     assert turn in (90, 270) and not result.digits
     assert read_upright(Sheet([1, 4] * 20), photo)[1] == 0  # a list of numbers down the page
+    assert read_upright(Sheet([1] * 5 + [4] * 10), photo)[1] == 0  # its 1s are a few of its digits
 
 
 def test_a_page_both_on_its_side_and_slanted_is_turned_and_then_levelled():
@@ -654,6 +656,29 @@ def test_a_page_both_on_its_side_and_slanted_is_turned_and_then_levelled():
     result, turn, image = read_upright(Fake(), np.zeros((60, 80, 3), np.uint8))
     assert turn in (90, 270) and image.shape[:2] not in ((60, 80), (80, 60))
     assert all(d.confidence == 0.99 for d in result.digits)
+
+
+def test_a_slanted_photo_that_reads_no_digit_is_not_levelled_into_some():
+    """A noisy page of print whose blobs bunch in slanted rows and read as no digit: levelled,
+    one of its letters passes for a 3. A photo that reads nothing has no rows of digits to
+    level, so it stays as it is."""
+    import math
+
+    from digits.edge.core.orient import read_upright
+    from digits.edge.core.reader import DigitRead, FrameResult
+
+    slant = math.tan(math.radians(20))
+    rows = tuple((15 * i, int(30 * r + slant * 15 * i), 6, 10) for r in range(3) for i in range(6))
+
+    class Fake:
+        def read(self, frame):
+            if frame.shape[:2] == (80, 60):  # as stored
+                return FrameResult(60, 80, (), (), blob_boxes=rows)
+            return FrameResult(frame.shape[1], frame.shape[0], (DigitRead(rows[0], 3, 0.8, 0, 0.0),), (),
+                               blob_boxes=rows)
+
+    result, turn, image = read_upright(Fake(), np.zeros((80, 60, 3), np.uint8))
+    assert turn == 0 and image.shape[:2] == (80, 60) and not result.digits
 
 
 def test_a_page_of_print_is_read_with_its_lines_level(reader):

@@ -6,12 +6,13 @@ where upright digits are taller than wide, and so are the digits read on it (a f
 letters beside upright digits do not turn the page). Only then are the two quarter turns read as well;
 the one whose digits read more surely is kept if its digits stand up and it reads nearly as
 surely as the photo did (the model reads lying digits confidently too, as something).
-A page of many blobs set out in columns, few of them read as digits other than 1s, is on its
-side whatever the model makes of its glyphs (a printed page's letters turned up read as
-digits, a sheet's minus signs as 1s): of the two turns that set its lines level, the one
-that reads most surely, its 1s counted, when it is a page of digits (most of its blobs read
-as digits; upside down, flagged 1s pass for 7s), else the one that reads the fewest (a page
-of print; upside down, more of its letters pass for digits).
+A page of many blobs set out in columns, few of them read as digits (or as digits other than
+1s, when most are 1s), is on its side whatever the model makes of its glyphs (a printed
+page's letters turned up read as digits, a sheet's minus signs as 1s): of the two turns
+that set its lines level, the one that reads most surely, its 1s counted, when it is a page
+of digits (most of its blobs read as digits; upside down, flagged 1s pass for 7s), else the
+one that reads the fewest (a page of print; upside down, more of its letters pass for
+digits).
 A photo whose blobs read poorly may be a page on its side that neither test catches: each
 row's digits stacked into one tall blob (across a row they are closer than rows are apart).
 Both quarter turns are read, and the better one is kept only when it reads far more surely,
@@ -108,7 +109,7 @@ def _turned_up(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, np.
     # down a page is in columns too, but reads as digits
     boxes = list(first.blob_boxes)
     in_columns = (len(boxes) >= MANY_BLOBS and rows_over_columns(boxes) < 1.0
-                  and _not_ones(first) + first.small_print < UPRIGHT_SHARE * len(boxes))
+                  and _standing_digits(first) + first.small_print < UPRIGHT_SHARE * len(boxes))
     doubtful = _doubtful(first)
     if not first.sideways and not in_columns and not doubtful:
         return first, 0, frame
@@ -196,10 +197,12 @@ def _close_up_turned(turns: list[tuple[FrameResult, int, np.ndarray]]
     return found[0] if len(found) == 1 else None
 
 
-def _not_ones(result: FrameResult) -> int:
-    """How many digits it read that are not 1s (any stroke stood up reads as a 1: the rows of
-    minus signs of a page on its side)."""
-    return sum(d.label != 1 for d in result.digits)
+def _standing_digits(result: FrameResult) -> int:
+    """How many of its digits say that the page stands up: all, unless most are 1s (any stroke
+    stood up reads as a 1: the rows of minus signs of a sheet on its side); then those that
+    are not 1s."""
+    not_ones = sum(d.label != 1 for d in result.digits)
+    return not_ones if 2 * not_ones < len(result.digits) else len(result.digits)
 
 
 def _labels(result: FrameResult) -> list[int]:
@@ -215,8 +218,10 @@ def _all_but_a_sign(blobs: int) -> int:
 def _straightened(reader: Reader, frame: np.ndarray,
                   first: FrameResult) -> tuple[FrameResult, int, np.ndarray]:
     """The photo turned level when its rows of writing slant clearly and the level page
-    reads more surely; otherwise the photo as it was read."""
-    angle = row_angle(list(first.blob_boxes))
+    reads more surely; otherwise the photo as it was read. A photo that reads no digit is
+    left as it is: its blobs are no rows of digits, and turned any way some may pass for one
+    (the lines of a page of print)."""
+    angle = row_angle(list(first.blob_boxes)) if first.digits else 0.0
     if not angle:
         return first, 0, frame
     h, w = frame.shape[:2]
