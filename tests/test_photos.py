@@ -681,6 +681,38 @@ def test_a_slanted_photo_that_reads_no_digit_is_not_levelled_into_some():
     assert turn == 0 and image.shape[:2] == (80, 60) and not result.digits
 
 
+def test_a_form_on_its_side_is_turned_to_where_its_writing_reads_more_surely():
+    """A printed mark sheet stored sideways: its lines stand in columns, and few of its 40 blobs
+    read as digits. Turned, its print and its bubbles make 100 blobs, too many for a page of
+    digits, and both turns read more digits than the photo, so neither is a quieter page of
+    print; but the page is on its side all the same, and the turn whose marks read more surely
+    than the photo did is taken. When no turn reads more surely, the photo stays as it is."""
+    from digits.edge.core.orient import read_upright
+    from digits.edge.core.reader import DigitRead, FrameResult
+
+    lying = tuple((10 + 100 * c, 25 * r, 20, 8) for c in range(2) for r in range(20))
+    standing = tuple((25 * (i % 20), 40 * (i // 20), 8, 20) for i in range(100))
+
+    def reads(boxes, n, sure):
+        return tuple(DigitRead(box, 4, sure, 0, 0.0) for box in boxes[:n])
+
+    class Form:
+        def __init__(self, sure):
+            self.sure, self.seen = sure, 0
+
+        def read(self, frame):
+            if frame.shape[0] == 60:  # as stored: on its side
+                return FrameResult(80, 60, reads(lying, 5, 0.9), (), blob_boxes=lying)
+            self.seen += 1  # the quarter turns, 90 first: upside down, less sure
+            n, sure = (8, self.sure - 0.1) if self.seen == 1 else (10, self.sure)
+            return FrameResult(60, 80, reads(standing, n, sure), (), blob_boxes=standing)
+
+    photo = np.zeros((60, 80, 3), np.uint8)
+    result, turn, _ = read_upright(Form(0.95), photo)
+    assert turn == 270 and len(result.digits) == 10
+    assert read_upright(Form(0.4), photo)[1] == 0
+
+
 def test_a_page_of_print_is_read_with_its_lines_level(reader):
     """A small photo of printed text, JPEG-compressed hard: its letters and words lie wide,
     as a turned page's digits do, but its lines are rows. Turned a quarter, the model read

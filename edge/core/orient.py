@@ -11,8 +11,8 @@ A page of many blobs set out in columns, few of them read as digits (or as digit
 page's letters turned up read as digits, a sheet's minus signs as 1s): of the two turns
 that set its lines level, the one that reads most surely, its 1s counted, when it is a page
 of digits (most of its blobs read as digits; upside down, flagged 1s pass for 7s), else the
-one that reads the fewest (a page of print; upside down, more of its letters pass for
-digits).
+one that reads the fewest, if fewer than the photo (a page of print; upside down, more of its
+letters pass for digits), else the surer, if surer than the photo (a printed form's writing).
 A photo whose blobs read poorly may be a page on its side that neither test catches: each
 row's digits stacked into one tall blob (across a row they are closer than rows are apart).
 Both quarter turns are read, and the better one is kept only when it reads far more surely,
@@ -135,6 +135,10 @@ def _turned_up(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, np.
         quiet = min(level, key=lambda t: len(t[0].digits), default=None)
         if quiet is not None and len(quiet[0].digits) < len(first.digits):
             return quiet
+        # a form, print and writing: its lines level, the writing reads more surely
+        if (not best[0].sideways and len(best[0].digits) >= TURNED_DIGITS
+                and sure > sureness(first)):
+            return best
         return first, 0, frame
     if doubtful and not first.sideways:
         if (not best[0].sideways and len(best[0].digits) >= TURNED_DIGITS
