@@ -713,6 +713,33 @@ def test_a_form_on_its_side_is_turned_to_where_its_writing_reads_more_surely():
     assert read_upright(Form(0.4), photo)[1] == 0
 
 
+def test_of_two_quarter_turns_the_one_with_more_sure_digits_is_up():
+    """A short sum on its side, "2 3 1 2 9" with its signs: the right way up it reads five digits,
+    each surely; upside down its signs and digits read as eight, none surely, whose sum of
+    confidences is the greater. The turn with more digits read surely is up."""
+    from digits.edge.core.orient import read_upright
+    from digits.edge.core.reader import DigitRead, FrameResult
+
+    lying = tuple((10, 30 * i, 30, 20) for i in range(11))
+
+    def reads(labels, sure):
+        return tuple(DigitRead((30 * i, 10, 20, 30), label, sure, 0, 0.0) for i, label in enumerate(labels))
+
+    class Turned:
+        seen = 0
+
+        def read(self, frame):
+            if frame.shape[0] == 60:  # as stored: on its side
+                return FrameResult(80, 60, (), (), sideways=True, blob_boxes=lying)
+            Turned.seen += 1
+            if Turned.seen == 1:  # the first quarter turn read (90): upside down
+                return FrameResult(60, 80, reads([5, 7, 1, 2, 7, 1, 9, 2], 0.8), (), blob_boxes=lying)
+            return FrameResult(60, 80, reads([2, 3, 1, 2, 9], 0.98), (), blob_boxes=lying)
+
+    result, turn, _ = read_upright(Turned(), np.zeros((60, 80, 3), np.uint8))
+    assert turn == 270 and [d.label for d in result.digits] == [2, 3, 1, 2, 9]
+
+
 def test_a_page_of_print_is_read_with_its_lines_level(reader):
     """A small photo of printed text, JPEG-compressed hard: its letters and words lie wide,
     as a turned page's digits do, but its lines are rows. Turned a quarter, the model read

@@ -4,8 +4,9 @@ sideways (chosen from what the reader sees).
 A page turned by 90 degrees shows its digits lying down: their blobs are wider than tall,
 where upright digits are taller than wide, and so are the digits read on it (a formula's wide
 letters beside upright digits do not turn the page). Only then are the two quarter turns read as well;
-the one whose digits read more surely is kept if its digits stand up and it reads nearly as
-surely as the photo did (the model reads lying digits confidently too, as something).
+the one with more digits read surely (then the surer) is kept if its digits stand up and it
+reads nearly as surely as the photo did (the model reads lying digits confidently too, as
+something; upside down, a short sum reads as more digits, fewer of them sure).
 A page of many blobs set out in columns, few of them read as digits (or as digits other than
 1s, when most are 1s), is on its side whatever the model makes of its glyphs (a printed
 page's letters turned up read as digits, a sheet's minus signs as 1s): of the two turns
@@ -34,7 +35,7 @@ import cv2
 import numpy as np
 
 from digits.edge.core.printed import PAGE_LINES
-from digits.edge.core.reader import MANY_BLOBS, UPRIGHT_SHARE, FrameResult, Reader
+from digits.edge.core.reader import CONFIDENT, MANY_BLOBS, UPRIGHT_SHARE, FrameResult, Reader
 from digits.edge.core.skew import row_angle, rows_over_columns, straighten
 
 TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
@@ -123,7 +124,7 @@ def _turned_up(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, np.
     if printed and first.print_lines < PAGE_LINES:
         return min(printed, key=lambda t: len(t[0].digits))
     # which quarter turn: its 1s count too (turned the wrong way up, a flagged 1 reads as a 7)
-    best = max(turns(), key=lambda t: sureness(t[0], ones=True))
+    best = max(turns(), key=lambda t: (_sure_digits(t[0]), sureness(t[0], ones=True)))
     sure = sureness(best[0])
     if in_columns:
         level = [t for t in turns() if not t[0].sideways]  # the page's lines turned level
@@ -199,6 +200,12 @@ def _close_up_turned(turns: list[tuple[FrameResult, int, np.ndarray]]
     if len(found) == 2 and _labels(found[0][0]) == _labels(found[1][0]):
         return max(found, key=lambda t: sureness(t[0]))  # the same reading either way
     return found[0] if len(found) == 1 else None
+
+
+def _sure_digits(result: FrameResult) -> int:
+    """How many digits it reads surely, 1s too: upside down, a short sum reads as more digits
+    than the right way up, but fewer of them surely."""
+    return sum(d.confidence >= CONFIDENT for d in result.digits)
 
 
 def _standing_digits(result: FrameResult) -> int:
