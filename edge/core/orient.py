@@ -79,7 +79,7 @@ def read_upright(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, n
     """(result, the clockwise turn used, the frame as read) for a still photo: turned a quarter
     when it lies on its side, then level when its rows slant (a page both turned and slanted)."""
     result, degrees, upright = _turned_up(reader, frame)
-    result, _, level = _straightened(reader, upright, result)
+    result, level = _straightened(reader, upright, result)
     return result, degrees, level
 
 
@@ -123,7 +123,8 @@ def _turned_up(reader: Reader, frame: np.ndarray) -> tuple[FrameResult, int, np.
                and len(t[0].digits) <= QUIET_PRINT * len(first.digits)]
     if printed and first.print_lines < PAGE_LINES:
         return min(printed, key=lambda t: len(t[0].digits))
-    # which quarter turn: its 1s count too (turned the wrong way up, a flagged 1 reads as a 7)
+    # which quarter turn: the one with more sure digits (upside down, a short sum reads as more
+    # digits, fewer of them sure), then the surer, its 1s counted (upside down, a flagged 1 reads as a 7)
     best = max(turns(), key=lambda t: (_sure_digits(t[0]), sureness(t[0], ones=True)))
     sure = sureness(best[0])
     if in_columns:
@@ -227,14 +228,14 @@ def _all_but_a_sign(blobs: int) -> int:
 
 
 def _straightened(reader: Reader, frame: np.ndarray,
-                  first: FrameResult) -> tuple[FrameResult, int, np.ndarray]:
+                  first: FrameResult) -> tuple[FrameResult, np.ndarray]:
     """The photo turned level when its rows of writing slant clearly and the level page
     reads more surely; otherwise the photo as it was read. A photo that reads no digit is
     left as it is: its blobs are no rows of digits, and turned any way some may pass for one
     (the lines of a page of print)."""
     angle = row_angle(list(first.blob_boxes)) if first.digits else 0.0
     if not angle:
-        return first, 0, frame
+        return first, frame
     h, w = frame.shape[:2]
     small = frame
     if h * w > LEVEL_PIXELS:  # the turned canvas is bigger still: turn a smaller copy
@@ -243,5 +244,5 @@ def _straightened(reader: Reader, frame: np.ndarray,
     level = straighten(small, angle)
     second = reader.read(level)
     if sureness(second) > MORE_SURE * sureness(first):
-        return second, 0, level
-    return first, 0, frame
+        return second, level
+    return first, frame
