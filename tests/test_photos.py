@@ -540,6 +540,20 @@ def test_a_page_of_print_on_its_side_is_turned_to_where_its_lines_lie_level():
     assert read_upright(Fake(PRINTED - 1), photo)[1] == 0  # a few lines say nothing
 
 
+class _OnItsSide:
+    """A reader for a 60 x 80 photo stored on its side: as stored it reads `stored`; the first
+    quarter turn read (90, upside down in these tests) reads `first`, the other (270) `second`."""
+
+    def __init__(self, stored, first, second):
+        self.stored, self.first, self.second, self.seen = stored, first, second, 0
+
+    def read(self, frame):
+        if frame.shape[0] == 60:
+            return self.stored
+        self.seen += 1
+        return self.first if self.seen == 1 else self.second
+
+
 def test_of_two_quarter_turns_the_one_whose_1s_read_too_is_up():
     """A sum on its side, "[10-81/9]*50": turned one way it reads 1 0 8 1 9 7 5 0, the other
     way (upside down) 0 9 6 6 8 0 6 7, its flagged 1s read as 6 and 7. Without its 1s the
@@ -551,25 +565,10 @@ def test_of_two_quarter_turns_the_one_whose_1s_read_too_is_up():
         return tuple(DigitRead((30 * i, 10, 20, 30), label, sure, 0, 0.0) for i, label in enumerate(labels))
 
     lying = tuple((10, 30 * i, 30, 20) for i in range(8))
-
-    class Fake:
-        def read(self, frame):
-            if frame.shape[0] == 60:  # as stored: on its side
-                return FrameResult(80, 60, (), (), sideways=True, blob_boxes=lying)
-            return FrameResult(60, 80, (), (), blob_boxes=lying)
-
-    class Turned(Fake):
-        seen = 0
-
-        def read(self, frame):
-            if frame.shape[0] == 60:
-                return super().read(frame)
-            Turned.seen += 1
-            if Turned.seen == 1:  # the first quarter turn read (90): upside down
-                return FrameResult(60, 80, reads([0, 9, 6, 6, 8, 0, 6, 7], 0.8), (), blob_boxes=lying)
-            return FrameResult(60, 80, reads([1, 0, 8, 1, 9, 7, 5, 0], 0.95), (), blob_boxes=lying)
-
-    result, turn, _ = read_upright(Turned(), np.zeros((60, 80, 3), np.uint8))
+    reader = _OnItsSide(FrameResult(80, 60, (), (), sideways=True, blob_boxes=lying),
+                        FrameResult(60, 80, reads([0, 9, 6, 6, 8, 0, 6, 7], 0.8), (), blob_boxes=lying),
+                        FrameResult(60, 80, reads([1, 0, 8, 1, 9, 7, 5, 0], 0.95), (), blob_boxes=lying))
+    result, turn, _ = read_upright(reader, np.zeros((60, 80, 3), np.uint8))
     assert turn == 270 and [d.label for d in result.digits] == [1, 0, 8, 1, 9, 7, 5, 0]
 
 
@@ -587,18 +586,10 @@ def test_a_page_of_1s_on_its_side_is_turned_the_way_its_1s_read_as_1s():
     def reads(labels, sure):
         return tuple(DigitRead(box, label, sure, 0, 0.0) for box, label in zip(standing, labels))
 
-    class Turned:
-        seen = 0
-
-        def read(self, frame):
-            if frame.shape[0] == 60:  # as stored: on its side
-                return FrameResult(80, 60, (), (), sideways=True, blob_boxes=lying)
-            Turned.seen += 1
-            if Turned.seen == 1:  # the first quarter turn read (90): upside down
-                return FrameResult(60, 80, reads([1, 7] * 30, 0.9), (), blob_boxes=standing)
-            return FrameResult(60, 80, reads([1] * 60, 0.99), (), blob_boxes=standing)
-
-    result, turn, _ = read_upright(Turned(), np.zeros((60, 80, 3), np.uint8))
+    reader = _OnItsSide(FrameResult(80, 60, (), (), sideways=True, blob_boxes=lying),
+                        FrameResult(60, 80, reads([1, 7] * 30, 0.9), (), blob_boxes=standing),
+                        FrameResult(60, 80, reads([1] * 60, 0.99), (), blob_boxes=standing))
+    result, turn, _ = read_upright(reader, np.zeros((60, 80, 3), np.uint8))
     assert turn == 270 and {d.label for d in result.digits} == {1}
 
 
@@ -696,21 +687,15 @@ def test_a_form_on_its_side_is_turned_to_where_its_writing_reads_more_surely():
     def reads(boxes, n, sure):
         return tuple(DigitRead(box, 4, sure, 0, 0.0) for box in boxes[:n])
 
-    class Form:
-        def __init__(self, sure):
-            self.sure, self.seen = sure, 0
-
-        def read(self, frame):
-            if frame.shape[0] == 60:  # as stored: on its side
-                return FrameResult(80, 60, reads(lying, 5, 0.9), (), blob_boxes=lying)
-            self.seen += 1  # the quarter turns, 90 first: upside down, less sure
-            n, sure = (8, self.sure - 0.1) if self.seen == 1 else (10, self.sure)
-            return FrameResult(60, 80, reads(standing, n, sure), (), blob_boxes=standing)
+    def form(sure):  # upside down (90), its turn reads fewer marks, less surely
+        return _OnItsSide(FrameResult(80, 60, reads(lying, 5, 0.9), (), blob_boxes=lying),
+                          FrameResult(60, 80, reads(standing, 8, sure - 0.1), (), blob_boxes=standing),
+                          FrameResult(60, 80, reads(standing, 10, sure), (), blob_boxes=standing))
 
     photo = np.zeros((60, 80, 3), np.uint8)
-    result, turn, _ = read_upright(Form(0.95), photo)
+    result, turn, _ = read_upright(form(0.95), photo)
     assert turn == 270 and len(result.digits) == 10
-    assert read_upright(Form(0.4), photo)[1] == 0
+    assert read_upright(form(0.4), photo)[1] == 0
 
 
 def test_of_two_quarter_turns_the_one_with_more_sure_digits_is_up():
@@ -725,18 +710,10 @@ def test_of_two_quarter_turns_the_one_with_more_sure_digits_is_up():
     def reads(labels, sure):
         return tuple(DigitRead((30 * i, 10, 20, 30), label, sure, 0, 0.0) for i, label in enumerate(labels))
 
-    class Turned:
-        seen = 0
-
-        def read(self, frame):
-            if frame.shape[0] == 60:  # as stored: on its side
-                return FrameResult(80, 60, (), (), sideways=True, blob_boxes=lying)
-            Turned.seen += 1
-            if Turned.seen == 1:  # the first quarter turn read (90): upside down
-                return FrameResult(60, 80, reads([5, 7, 1, 2, 7, 1, 9, 2], 0.8), (), blob_boxes=lying)
-            return FrameResult(60, 80, reads([2, 3, 1, 2, 9], 0.98), (), blob_boxes=lying)
-
-    result, turn, _ = read_upright(Turned(), np.zeros((60, 80, 3), np.uint8))
+    reader = _OnItsSide(FrameResult(80, 60, (), (), sideways=True, blob_boxes=lying),
+                        FrameResult(60, 80, reads([5, 7, 1, 2, 7, 1, 9, 2], 0.8), (), blob_boxes=lying),
+                        FrameResult(60, 80, reads([2, 3, 1, 2, 9], 0.98), (), blob_boxes=lying))
+    result, turn, _ = read_upright(reader, np.zeros((60, 80, 3), np.uint8))
     assert turn == 270 and [d.label for d in result.digits] == [2, 3, 1, 2, 9]
 
 
